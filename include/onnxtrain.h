@@ -1,0 +1,147 @@
+/* onnxtrain — train ONNX models in C.  The public API: the only installed header.
+ *
+ * Conventions
+ *  - Every function returns an ot_status; OT_OK (0) is success.  On failure
+ *    ot_last_error() returns a message (thread-local, valid until the next
+ *    failing call on the same thread) naming the file, node or tensor involved.
+ *  - Objects are opaque handles.  Whoever creates an object frees it with the
+ *    matching *_free function; functions returning objects through an `out`
+ *    pointer transfer ownership to the caller unless documented otherwise.
+ *  - The library never prints, exits or aborts.
+ *  - One session is used by one thread at a time; distinct sessions are
+ *    independent.
+ */
+#ifndef ONNXTRAIN_H
+#define ONNXTRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define OT_API
+#else
+#define OT_API __attribute__((visibility("default")))
+#endif
+
+#define OT_VERSION_MAJOR 0
+#define OT_VERSION_MINOR 1
+#define OT_VERSION_PATCH 0
+
+typedef enum ot_status {
+    OT_OK = 0,
+    OT_ERR_INVALID_ARG = 1, /* a caller passed a bad argument */
+    OT_ERR_IO = 2,          /* a file could not be read or written */
+    OT_ERR_PARSE = 3,       /* malformed model, tensor or data file */
+    OT_ERR_UNSUPPORTED = 4, /* op, attribute, dtype or feature not supported */
+    OT_ERR_SHAPE = 5,       /* shapes do not fit together */
+    OT_ERR_TYPE = 6,        /* element types do not fit together */
+    OT_ERR_NOMEM = 7,       /* allocation failed or a size overflowed */
+    OT_ERR_NUMERIC = 8,     /* NaN/Inf where a finite value is required */
+    OT_ERR_CANCELLED = 9,   /* ot_cancel was called */
+    OT_ERR_INTERNAL = 10    /* a bug in onnxtrain: please report it */
+} ot_status;
+
+/* Element types; the numbers are ONNX's TensorProto.DataType values. */
+typedef enum ot_dtype {
+    OT_UNDEFINED = 0,
+    OT_FLOAT = 1,
+    OT_UINT8 = 2,
+    OT_INT8 = 3,
+    OT_UINT16 = 4,
+    OT_INT16 = 5,
+    OT_INT32 = 6,
+    OT_INT64 = 7,
+    OT_STRING = 8,
+    OT_BOOL = 9,
+    OT_FLOAT16 = 10,
+    OT_DOUBLE = 11,
+    OT_UINT32 = 12,
+    OT_UINT64 = 13,
+    OT_COMPLEX64 = 14,
+    OT_COMPLEX128 = 15,
+    OT_BFLOAT16 = 16
+} ot_dtype;
+
+#define OT_MAX_RANK 8
+
+typedef struct ot_model ot_model;
+typedef struct ot_tensor ot_tensor;
+typedef struct ot_session ot_session;
+
+/* ---- library ---------------------------------------------------------- */
+OT_API const char *ot_version(void);            /* "MAJOR.MINOR.PATCH" */
+OT_API const char *ot_last_error(void);         /* message of the last failure on this thread */
+OT_API const char *ot_status_name(ot_status s); /* "OT_ERR_PARSE", ... */
+OT_API const char *ot_dtype_name(ot_dtype t);   /* "float32", "int64", ... */
+OT_API size_t ot_dtype_size(ot_dtype t);        /* bytes per element; 0 if not numeric */
+
+/* ---- tensors (host memory) -------------------------------------------- */
+/* A new zero-filled tensor.  dims may be NULL when rank is 0. */
+OT_API ot_status ot_tensor_create(ot_dtype dtype, int rank, const int64_t *dims, ot_tensor **out);
+OT_API void ot_tensor_free(ot_tensor *t);
+OT_API ot_dtype ot_tensor_dtype(const ot_tensor *t);
+OT_API int ot_tensor_rank(const ot_tensor *t);
+OT_API const int64_t *ot_tensor_dims(const ot_tensor *t);
+OT_API int64_t ot_tensor_numel(const ot_tensor *t);
+OT_API void *ot_tensor_data(ot_tensor *t); /* rank 0: one element */
+OT_API size_t ot_tensor_nbytes(const ot_tensor *t);
+OT_API const char *ot_tensor_name(const ot_tensor *t); /* "" when unnamed */
+/* Read a .npy file or a serialized ONNX TensorProto (.pb), chosen by content. */
+OT_API ot_status ot_tensor_load(const char *path, ot_tensor **out);
+OT_API ot_status ot_tensor_save_npy(const ot_tensor *t, const char *path);
+/* Writes a TensorProto with the given name (may be NULL). */
+OT_API ot_status ot_tensor_save_pb(const ot_tensor *t, const char *name, const char *path);
+
+/* ---- models ------------------------------------------------------------ */
+OT_API ot_status ot_model_load(const char *path, ot_model **out);
+/* base_dir resolves external data paths; NULL means the current directory. */
+OT_API ot_status ot_model_load_buffer(const void *data, size_t size, const char *base_dir,
+                                      ot_model **out);
+typedef struct ot_save_options {
+    /* Initializers of at least this many bytes go to an external data file
+       named "<model file name>.data" beside the model; 0 means never. */
+    uint64_t external_threshold_bytes;
+} ot_save_options;
+/* options may be NULL (defaults: external data for tensors >= 1 GiB... see
+   docs/c-api.md).  The write is atomic: a temporary file, fsync, rename. */
+OT_API ot_status ot_model_save(const ot_model *m, const char *path, const ot_save_options *options);
+OT_API void ot_model_free(ot_model *m);
+
+/* Describes a graph input or output.  Strings are owned by the model. */
+typedef struct ot_value_info {
+    const char *name;
+    ot_dtype dtype;
+    int rank;                           /* -1: unknown */
+    int64_t dims[OT_MAX_RANK];          /* -1: symbolic or unknown */
+    const char *dim_names[OT_MAX_RANK]; /* symbolic name or NULL */
+} ot_value_info;
+
+OT_API int ot_model_input_count(const ot_model *m); /* initializers excluded */
+OT_API int ot_model_output_count(const ot_model *m);
+OT_API ot_status ot_model_input(const ot_model *m, int index, ot_value_info *out);
+OT_API ot_status ot_model_output(const ot_model *m, int index, ot_value_info *out);
+
+/* ---- inference --------------------------------------------------------- */
+typedef struct ot_session_options {
+    int threads; /* 0: number of cores */
+} ot_session_options;
+
+OT_API ot_status ot_session_create(const ot_model *m, const ot_session_options *options,
+                                   ot_session **out);
+OT_API void ot_session_free(ot_session *s);
+/* Runs the graph as written.  inputs[i] binds to graph input names[i]
+   (names may be NULL: then inputs bind in graph-input order).  On success
+   *outputs receives ot_model_output_count() new tensors, in graph-output
+   order; free each with ot_tensor_free and the array with ot_free_array. */
+OT_API ot_status ot_session_run(ot_session *s, int n_inputs, const char *const *names,
+                                ot_tensor *const *inputs, ot_tensor ***outputs);
+OT_API void ot_free_array(void *array);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/* The op table: every family's rows, looked up by (domain, name). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "op.h"
+#include "families.h"
+
+static const struct {
+    const ot_op_def *rows;
+    const int *count;
+} ot_families[] = {
+#define OT_FAMILY(x) {ot_ops_##x, &ot_ops_##x##_count},
+    OT_FAMILIES
+#undef OT_FAMILY
+};
+
+int ot_op_count(void) {
+    int n = 0;
+    for (size_t f = 0; f < sizeof ot_families / sizeof ot_families[0]; f++) n += *ot_families[f].count;
+    return n;
+}
+
+const ot_op_def *ot_op_at(int i) {
+    for (size_t f = 0; f < sizeof ot_families / sizeof ot_families[0]; f++) {
+        if (i < *ot_families[f].count) return &ot_families[f].rows[i];
+        i -= *ot_families[f].count;
+    }
+    return NULL;
+}
+
+static const char *ot_norm_domain(const char *d) {
+    return (!d || !strcmp(d, "ai.onnx")) ? "" : d;
+}
+
+const ot_op_def *ot_op_find(const char *domain, const char *name) {
+    domain = ot_norm_domain(domain);
+    int n = ot_op_count();
+    for (int i = 0; i < n; i++) {
+        const ot_op_def *d = ot_op_at(i);
+        if (!strcmp(d->name, name) && !strcmp(ot_norm_domain(d->domain), domain)) return d;
+    }
+    return NULL;
+}
+
+ot_status ot_need_value(ot_kctx *c, int i) {
+    ot_tensor *t = ot_in(c, i);
+    if (t && t->data) return OT_OK;
+    c->need_input = i;
+    return OT_NEED_VALUE;
+}
+
+ot_status ot_op_error(const ot_kctx *c, ot_status code, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->node && c->node->name && c->node->name[0])
+        return ot_error(code, "node '%s' (%s): %s", c->node->name, c->node->op_type, msg);
+    return ot_error(code, "%s node: %s", c->node ? c->node->op_type : "?", msg);
+}
+
+ot_status ot_check_dtype(const ot_kctx *c, int i, const ot_dtype *allowed) {
+    const ot_tensor *t = ot_in(c, i);
+    if (!t) return OT_OK;
+    for (const ot_dtype *a = allowed; *a != OT_UNDEFINED; a++)
+        if (*a == t->dtype) return OT_OK;
+    return ot_op_error(c, OT_ERR_UNSUPPORTED, "input %d has type %s, which this op does not support", i,
+                       ot_dtype_name(t->dtype));
+}
+
+void ot_set_out(ot_kctx *c, int i, ot_dtype dtype, int rank, const int64_t *dims) {
+    ot_tensor *t = ot_out(c, i);
+    if (t) ot_tensor_set_shape(t, dtype, rank, dims);
+}
