@@ -125,6 +125,21 @@ OT_API int ot_model_output_count(const ot_model *m);
 OT_API ot_status ot_model_input(const ot_model *m, int index, ot_value_info *out);
 OT_API ot_status ot_model_output(const ot_model *m, int index, ot_value_info *out);
 
+/* Model description, for tools such as `onnxtrain info`.  Strings are owned by the model. */
+OT_API int64_t ot_model_ir_version(const ot_model *m);
+OT_API const char *ot_model_producer_name(const ot_model *m);
+OT_API const char *ot_model_producer_version(const ot_model *m);
+OT_API int ot_model_opset_count(const ot_model *m);
+/* domain "" is the default ONNX domain. */
+OT_API ot_status ot_model_opset(const ot_model *m, int index, const char **domain, int64_t *version);
+OT_API int ot_model_initializer_count(const ot_model *m);
+OT_API ot_status ot_model_initializer(const ot_model *m, int index, ot_value_info *out);
+OT_API int ot_model_node_count(const ot_model *m);
+OT_API ot_status ot_model_node(const ot_model *m, int index, const char **op_type, const char **domain,
+                               const char **name);
+/* OT_OK when every op is supported; else OT_ERR_UNSUPPORTED with all of them listed. */
+OT_API ot_status ot_model_check_supported(const ot_model *m);
+
 /* ---- inference --------------------------------------------------------- */
 typedef struct ot_session_options {
     int threads; /* 0: number of cores */

@@ -1,0 +1,204 @@
+/* CPU kernels for normalisation ops; see norm.h.
+ *
+ * Each kernel is written once as a macro over the element type and expanded
+ * for float32, float64, float16 and bfloat16.  CT is the compute type
+ * (double for float64, float otherwise); statistics always use double. */
+#include "norm.h"
+
+#include <math.h>
+
+#include "../../src/core/dtype.h"
+#include "../../src/core/half.h"
+
+/* Element access in compute type. */
+#define LD_f32(p, i) ((p)[i])
+#define ST_f32(p, i, v) ((p)[i] = (v))
+#define LD_f64(p, i) ((p)[i])
+#define ST_f64(p, i, v) ((p)[i] = (v))
+#define LD_f16(p, i) ot_f16_to_f32((p)[i])
+#define ST_f16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
+#define LD_bf16(p, i) ot_bf16_to_f32((p)[i])
+#define ST_bf16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
+
+/* Work below this many elements is not worth waking the thread pool for. */
+#define OT_NORM_PAR_MIN 32768
+
+bool ot_cpu_norm_dtype_ok(ot_dtype dt) {
+    return dt == OT_FLOAT || dt == OT_DOUBLE || dt == OT_FLOAT16 || dt == OT_BFLOAT16;
+}
+
+/* Mean and biased variance from shifted sums: s = sum(x - k), q = sum((x - k)^2). */
+static void ot_finish_moments(double k, double s, double q, double n, double *mean, double *var) {
+    if (n <= 0) {
+        *mean = 0;
+        *var = 0;
+        return;
+    }
+    double ds = s / n;
+    double v = q / n - ds * ds;
+    *mean = k + ds;
+    *var = v > 0 ? v : 0; /* rounding can leave a tiny negative for constant data */
+}
+
+/* Accumulates shifted sums over n contiguous elements.  Eight independent
+   lanes keep the dependency chains short (and the result independent of the
+   thread count: the lane split depends only on n). */
+#define OT_DEF_ACC(SUF, T)                                                              \
+    static void ot_acc_##SUF(const T *p, int64_t n, double k, double *s, double *q) {  \
+        double sl[8] = {0}, ql[8] = {0};                                                \
+        int64_t i = 0;                                                                  \
+        for (; i + 8 <= n; i += 8)                                                      \
+            for (int j = 0; j < 8; j++) {                                               \
+                double d = (double)LD_##SUF(p, i + j) - k;                              \
+                sl[j] += d;                                                             \
+                ql[j] += d * d;                                                         \
+            }                                                                           \
+        for (int j = 0; i < n; i++, j++) {                                              \
+            double d = (double)LD_##SUF(p, i) - k;                                      \
+            sl[j] += d;                                                                 \
+            ql[j] += d * d;                                                             \
+        }                                                                               \
+        double ts = 0, tq = 0;                                                          \
+        for (int j = 0; j < 8; j++) {                                                   \
+            ts += sl[j];                                                                \
+            tq += ql[j];                                                                \
+        }                                                                               \
+        *s += ts;                                                                       \
+        *q += tq;                                                                       \
+    }
+
+/* ---- per-channel moments: x (outer, C, inner) ---------------------------- */
+#define OT_DEF_CHANNEL_MOMENTS(SUF, T)                                                          \
+    static void ot_channel_moments_##SUF(const T *x, int64_t outer, int64_t C, int64_t inner,   \
+                                         double *mean, double *var) {                           \
+        int64_t count = outer * inner;                                                          \
+        _Pragma("omp parallel for schedule(static) if (count * C >= OT_NORM_PAR_MIN && C > 1)") \
+        for (int64_t c = 0; c < C; c++) {                                                       \
+            double k = count > 0 ? (double)LD_##SUF(x, c * inner) : 0, s = 0, q = 0;            \
+            for (int64_t o = 0; o < outer; o++) ot_acc_##SUF(x + (o * C + c) * inner, inner, k, &s, &q); \
+            ot_finish_moments(k, s, q, (double)count, &mean[c], &var[c]);                      \
+        }                                                                                       \
+    }
+
+/* ---- per-channel affine: y = (x - m[c]) * a[c] + b[c] --------------------- */
+#define OT_DEF_CHANNEL_AFFINE(SUF, T, CT)                                                        \
+    static void ot_channel_affine_##SUF(const T *x, T *y, int64_t outer, int64_t C, int64_t inner, \
+                                        const double *m, const double *a, const double *b) {      \
+        int64_t planes = outer * C;                                                              \
+        _Pragma("omp parallel for schedule(static) if (planes * inner >= OT_NORM_PAR_MIN)")      \
+        for (int64_t pl = 0; pl < planes; pl++) {                                                \
+            int64_t c = pl % C;                                                                  \
+            CT mc = (CT)m[c], ac = (CT)a[c], bc = (CT)b[c];                                      \
+            const T *xp = x + pl * inner;                                                        \
+            T *yp = y + pl * inner;                                                              \
+            for (int64_t i = 0; i < inner; i++) ST_##SUF(yp, i, (LD_##SUF(xp, i) - mc) * ac + bc); \
+        }                                                                                        \
+    }
+
+/* ---- group norm: x (N, G, CG, S) ----------------------------------------- */
+#define OT_DEF_GROUP_NORM(SUF, T, CT)                                                               \
+    static void ot_group_norm_##SUF(const T *x, const T *scale, const T *bias, T *y, int64_t N,     \
+                                    int64_t G, int64_t CG, int64_t S, bool per_channel, double eps) { \
+        int64_t slices = N * G, len = CG * S;                                                       \
+        _Pragma("omp parallel for schedule(static) if (slices * len >= OT_NORM_PAR_MIN)")           \
+        for (int64_t sl = 0; sl < slices; sl++) {                                                   \
+            int64_t g = sl % G;                                                                     \
+            const T *xp = x + sl * len;                                                             \
+            T *yp = y + sl * len;                                                                   \
+            double k = len > 0 ? (double)LD_##SUF(xp, 0) : 0, s = 0, q = 0, mean, var;             \
+            ot_acc_##SUF(xp, len, k, &s, &q);                                                       \
+            ot_finish_moments(k, s, q, (double)len, &mean, &var);                                   \
+            double inv = 1.0 / sqrt(var + eps);                                                     \
+            for (int64_t cg = 0; cg < CG; cg++) {                                                   \
+                int64_t ki = per_channel ? g * CG + cg : g;                                         \
+                CT m = (CT)mean, a = (CT)(inv * (double)LD_##SUF(scale, ki));                       \
+                CT b = (CT)LD_##SUF(bias, ki);                                                      \
+                const T *xc = xp + cg * S;                                                          \
+                T *yc = yp + cg * S;                                                                \
+                for (int64_t i = 0; i < S; i++) ST_##SUF(yc, i, (LD_##SUF(xc, i) - m) * a + b);     \
+            }                                                                                       \
+        }                                                                                           \
+    }
+
+/* ---- layer norm: x (rows, D) ----------------------------------------------- */
+#define OT_DEF_LAYER_NORM(SUF, T, CT)                                                                \
+    static void ot_layer_norm_##SUF(const T *x, const T *scale, int64_t P, const T *bias, int64_t Pb, \
+                                    T *y, int64_t rows, int64_t D, double eps, ot_dtype stat_dt,     \
+                                    void *mean_out, void *inv_out) {                                 \
+        _Pragma("omp parallel for schedule(static) if (rows * D >= OT_NORM_PAR_MIN)")                \
+        for (int64_t r = 0; r < rows; r++) {                                                         \
+            const T *xp = x + r * D;                                                                 \
+            T *yp = y + r * D;                                                                       \
+            double k = D > 0 ? (double)LD_##SUF(xp, 0) : 0, s = 0, q = 0, mean, var;                \
+            ot_acc_##SUF(xp, D, k, &s, &q);                                                          \
+            ot_finish_moments(k, s, q, (double)D, &mean, &var);                                      \
+            double inv = 1.0 / sqrt(var + eps);                                                      \
+            if (mean_out) ot_store_f64(stat_dt, mean_out, r, mean);                                  \
+            if (inv_out) ot_store_f64(stat_dt, inv_out, r, inv);                                     \
+            CT m = (CT)mean, iv = (CT)inv;                                                           \
+            /* scale repeats with period P along the row (broadcast of trailing dims) */             \
+            for (int64_t j0 = 0; j0 < D; j0 += P)                                                    \
+                for (int64_t j = 0; j < P; j++)                                                      \
+                    ST_##SUF(yp, j0 + j, (LD_##SUF(xp, j0 + j) - m) * iv * LD_##SUF(scale, j));      \
+            if (bias)                                                                                \
+                for (int64_t j0 = 0; j0 < D; j0 += Pb)                                               \
+                    for (int64_t j = 0; j < Pb; j++)                                                 \
+                        ST_##SUF(yp, j0 + j, LD_##SUF(yp, j0 + j) + LD_##SUF(bias, j));              \
+        }                                                                                            \
+    }
+
+#define OT_DEF_ALL(SUF, T, CT)             \
+    OT_DEF_ACC(SUF, T)                     \
+    OT_DEF_CHANNEL_MOMENTS(SUF, T)         \
+    OT_DEF_CHANNEL_AFFINE(SUF, T, CT)      \
+    OT_DEF_GROUP_NORM(SUF, T, CT)          \
+    OT_DEF_LAYER_NORM(SUF, T, CT)
+
+OT_DEF_ALL(f32, float, float)
+OT_DEF_ALL(f64, double, double)
+OT_DEF_ALL(f16, uint16_t, float)
+OT_DEF_ALL(bf16, uint16_t, float)
+
+/* Dispatch on dtype: CALL(SUF, T) expands to the typed call. */
+#define OT_NORM_DISPATCH(dt, CALL)           \
+    switch (dt) {                            \
+    case OT_FLOAT: CALL(f32, float); break;  \
+    case OT_DOUBLE: CALL(f64, double); break; \
+    case OT_FLOAT16: CALL(f16, uint16_t); break; \
+    case OT_BFLOAT16: CALL(bf16, uint16_t); break; \
+    default: break;                          \
+    }
+
+void ot_cpu_channel_moments(ot_dtype dt, const void *x, int64_t outer, int64_t C, int64_t inner,
+                            double *mean, double *var) {
+#define CALL(SUF, T) ot_channel_moments_##SUF((const T *)x, outer, C, inner, mean, var)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}
+
+void ot_cpu_channel_affine(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t C, int64_t inner,
+                           const double *m, const double *a, const double *b) {
+#define CALL(SUF, T) ot_channel_affine_##SUF((const T *)x, (T *)y, outer, C, inner, m, a, b)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}
+
+void ot_cpu_group_norm(ot_dtype dt, const void *x, const void *scale, const void *bias, void *y, int64_t N,
+                       int64_t G, int64_t CG, int64_t S, bool per_channel, double eps) {
+#define CALL(SUF, T) \
+    ot_group_norm_##SUF((const T *)x, (const T *)scale, (const T *)bias, (T *)y, N, G, CG, S, per_channel, eps)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}
+
+void ot_cpu_layer_norm(ot_dtype dt, const void *x, const void *scale, int64_t P, const void *bias, int64_t Pb,
+                       void *y, int64_t rows, int64_t D, double eps, ot_dtype stat_dt, void *mean,
+                       void *inv_std) {
+    if (P <= 0) return; /* D == 0: nothing to normalise (scale is empty too) */
+    if (!bias || Pb <= 0) bias = NULL;
+#define CALL(SUF, T)                                                                                 \
+    ot_layer_norm_##SUF((const T *)x, (const T *)scale, P, (const T *)bias, Pb, (T *)y, rows, D, eps, \
+                        stat_dt, mean, inv_std)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}

@@ -1,0 +1,52 @@
+/* CPU kernels for normalisation ops (BatchNormalization, LayerNormalization,
+ * InstanceNormalization, GroupNormalization).
+ *
+ * Element types: float32, float64, float16 and bfloat16 (the last two are
+ * computed in float32).  Statistics are always accumulated in double, one
+ * pass over the data with a per-slice shift (the slice's first element), so
+ * large means do not cancel the variance.  Callers (ops/norm.c) validate
+ * dtypes and shapes; these functions assume a supported dtype. */
+#ifndef OT_KERNELS_CPU_NORM_H
+#define OT_KERNELS_CPU_NORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "onnxtrain.h"
+
+/* True for the element types these kernels handle. */
+bool ot_cpu_norm_dtype_ok(ot_dtype dt);
+
+/* Per-channel statistics of x viewed as (outer, C, inner), reduced over
+ * outer * inner elements (BatchNormalization's batch statistics):
+ * mean[c] and the BIASED variance var[c] (sum of squared deviations / count).
+ * The unbiased variance PyTorch uses for running_var is
+ * var[c] * count / (count - 1) with count = outer * inner. */
+void ot_cpu_channel_moments(ot_dtype dt, const void *x, int64_t outer, int64_t C, int64_t inner,
+                            double *mean, double *var);
+
+/* y = (x - m[c]) * a[c] + b[c] on (outer, C, inner); y may alias x.
+ * (Subtracting the mean first keeps float32 results accurate when the mean
+ * is large compared with the standard deviation.) */
+void ot_cpu_channel_affine(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t C, int64_t inner,
+                           const double *m, const double *a, const double *b);
+
+/* Group normalisation of x viewed as (N, G, CG, S): mean and biased
+ * variance per (n, g) over CG * S elements, then
+ *   y = (x - mean) / sqrt(var + eps) * scale[k] + bias[k]
+ * with k the channel g * CG + cg when per_channel, else the group g.
+ * scale and bias have x's dtype.  InstanceNormalization is G = C, CG = 1. */
+void ot_cpu_group_norm(ot_dtype dt, const void *x, const void *scale, const void *bias, void *y, int64_t N,
+                       int64_t G, int64_t CG, int64_t S, bool per_channel, double eps);
+
+/* Layer normalisation of x viewed as (rows, D): per row
+ *   y[j] = (x[j] - mean) * inv_std * scale[j % P] + bias[j % Pb]
+ * with inv_std = 1 / sqrt(biased var + eps).  scale holds P elements and bias
+ * (may be NULL) Pb elements, both of x's dtype, each dividing D (the
+ * trailing-dims broadcast of ONNX's Scale/B onto the normalised shape).
+ * mean / inv_std (may be NULL) receive `rows` values of dtype stat_dt. */
+void ot_cpu_layer_norm(ot_dtype dt, const void *x, const void *scale, int64_t P, const void *bias, int64_t Pb,
+                       void *y, int64_t rows, int64_t D, double eps, ot_dtype stat_dt, void *mean,
+                       void *inv_std);
+
+#endif

@@ -1,0 +1,23 @@
+/* Runs a compiled program: bind inputs, call each step's kernel. */
+#include "../core/alloc.h"
+#include "program.h"
+
+ot_status ot_program_run(ot_program *p, ot_tensor *const *inputs, uint64_t step) {
+    for (int k = 0; k < p->n_bound; k++)
+        if (!p->specialised[k]) p->slots[p->bound_ids[k]].data = inputs[k]->data; /* kernels only read inputs */
+    ot_tensor *in[64], *out[64];
+    const ot_graph *g = p->graph;
+    for (int s = 0; s < p->n_steps; s++) {
+        const ot_step *st = &p->steps[s];
+        if (st->n_in > 64 || st->n_out > 64)
+            return ot_error(OT_ERR_UNSUPPORTED, "node '%s': more than 64 inputs or outputs", g->nodes[st->node].name);
+        for (int k = 0; k < st->n_in; k++) in[k] = st->in[k] >= 0 ? &p->slots[st->in[k]] : NULL;
+        for (int k = 0; k < st->n_out; k++) out[k] = st->out[k] >= 0 ? &p->slots[st->out[k]] : NULL;
+        const ot_node *n = &g->nodes[st->node];
+        ot_kctx c = {n, n->name[0] ? n->name : n->op_type, st->opset, st->attrs, st->n_in, in,
+                     st->n_out, out, p->training, p->seed, step, st->node, -1};
+        OT_TRY(p->backend->run(st->op, &c));
+    }
+    p->backend->sync();
+    return OT_OK;
+}
