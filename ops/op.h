@@ -51,8 +51,8 @@ enum {
 typedef struct ot_op_def {
     const char *name;
     const char *domain;     /* "" is the default ai.onnx domain */
-    int min_opset;          /* supported opset range of that domain */
-    int max_opset;
+    int min_opset;          /* supported range of the op's schema versions (since_version): */
+    int max_opset;          /* a model at opset 27 runs Div-14 when Div has no newer schema */
     int min_inputs, max_inputs;   /* max -1: variadic */
     int min_outputs, max_outputs;
     const char *attr_names; /* comma-separated attributes the op understands */
@@ -66,6 +66,13 @@ typedef struct ot_op_def {
 
 /* Registry (ops/registry.c).  Lookup is by domain ("" == "ai.onnx") and name. */
 const ot_op_def *ot_op_find(const char *domain, const char *name);
+/* The schema version in effect for `name` at a model's `opset` of the default
+   domain (the largest since_version <= opset), or opset itself for other
+   domains and ops the ONNX table does not know. */
+int64_t ot_op_schema_version(const char *domain, const char *name, int64_t opset);
+/* The definition that runs (domain, name) at `opset`, or NULL when the op is
+   unknown or its schema version there is outside [min_opset, max_opset]. */
+const ot_op_def *ot_op_resolve(const char *domain, const char *name, int64_t opset);
 int ot_op_count(void);
 const ot_op_def *ot_op_at(int i);
 

@@ -5,6 +5,7 @@
 
 #include "op.h"
 #include "families.h"
+#include "onnx_versions.h"
 
 static const struct {
     const ot_op_def *rows;
@@ -41,6 +42,26 @@ const ot_op_def *ot_op_find(const char *domain, const char *name) {
         if (!strcmp(d->name, name) && !strcmp(ot_norm_domain(d->domain), domain)) return d;
     }
     return NULL;
+}
+
+int64_t ot_op_schema_version(const char *domain, const char *name, int64_t opset) {
+    if (ot_norm_domain(domain)[0]) return opset;
+    for (int i = 0; i < ot_onnx_versions_count; i++) {
+        const ot_onnx_op_versions *v = &ot_onnx_versions[i];
+        if (strcmp(v->name, name)) continue;
+        int64_t best = -1;
+        for (int k = 0; k < v->n; k++)
+            if (v->since[k] <= opset) best = v->since[k];
+        return best;
+    }
+    return opset;
+}
+
+const ot_op_def *ot_op_resolve(const char *domain, const char *name, int64_t opset) {
+    const ot_op_def *d = ot_op_find(domain, name);
+    if (!d || opset < 0) return NULL;
+    int64_t v = ot_op_schema_version(domain, name, opset);
+    return v >= d->min_opset && v <= d->max_opset ? d : NULL;
 }
 
 ot_status ot_need_value(ot_kctx *c, int i) {

@@ -418,20 +418,34 @@ static void topk_sift_down(topk_item *h, int64_t n, int64_t i, bool largest) {
     }
 }
 
+/* Offers item j (later than every item already held) to the heap of the k best. */
+static inline void topk_offer(topk_item *h, int64_t k, int64_t j, uint64_t key, bool largest) {
+    if (j < k) {
+        h[j] = (topk_item){key, j};
+        if (j == k - 1)
+            for (int64_t i = k / 2 - 1; i >= 0; i--) topk_sift_down(h, k, i, largest);
+    } else if (largest ? key > h[0].key : key < h[0].key) { /* a tie never displaces an earlier index */
+        h[0] = (topk_item){key, j};
+        topk_sift_down(h, k, 0, largest);
+    }
+}
+
+/* float32 gets its own scan: the generic key's type switch dominated the loop. */
+static inline uint64_t topk_key_f32(float f) {
+    if (isnan(f)) return UINT64_MAX;
+    if (f == 0) f = 0.0f;
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return (b >> 31) ? (uint32_t)~b : b | 0x80000000u;
+}
+
 static void topk_slice(const char *x, ot_dtype dt, size_t es, int64_t n, int64_t inner, int64_t k, bool largest,
                        topk_item *h, char *values, int64_t *indices) {
-    const void *base = x;
-    (void)es;
-    for (int64_t j = 0; j < n; j++) {
-        topk_item it = {topk_key(dt, base, j * inner), j};
-        if (j < k) {
-            h[j] = it;
-            if (j == k - 1)
-                for (int64_t i = k / 2 - 1; i >= 0; i--) topk_sift_down(h, k, i, largest);
-        } else if (topk_before(&it, &h[0], largest)) {
-            h[0] = it;
-            topk_sift_down(h, k, 0, largest);
-        }
+    if (dt == OT_FLOAT) {
+        const float *xf = (const float *)x;
+        for (int64_t j = 0; j < n; j++) topk_offer(h, k, j, topk_key_f32(xf[j * inner]), largest);
+    } else {
+        for (int64_t j = 0; j < n; j++) topk_offer(h, k, j, topk_key(dt, x, j * inner), largest);
     }
     /* Heap-sort in place: popping the worst item to the end leaves the best first. */
     for (int64_t m = k - 1; m > 0; m--) {

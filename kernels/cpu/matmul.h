@@ -29,14 +29,15 @@ void ot_gemm_u64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const uint64
                  const uint64_t *B, int64_t ldb, uint64_t *C, int64_t ldc);
 
 /* Batched product C[b] = op(A[b]) op(B[b]) for b < batch, C contiguous
- * (batch, M, N).  A[b] starts at element a_off[b] of A (NULL: b * M * K), B[b]
- * at b_off[b] (NULL: b * K * N); equal offsets express broadcasting.  When
- * every B[b] is the same matrix and A is contiguous, this is one GEMM of
+ * (batch, M, N).  A[b] starts at element a_off[b] of A, or b * a_stride when
+ * a_off is NULL (a_stride = M * K: back to back; 0: one matrix for all); the
+ * same for B.  Offset arrays express broadcast batch dims in general.  When
+ * every B[b] is the same matrix and A's are back to back, this is one GEMM of
  * (batch * M) rows.  dtype: float32, float64, int32/uint32, int64/uint64;
- * returns OT_ERR_UNSUPPORTED for any other. */
+ * OT_ERR_UNSUPPORTED for any other. */
 ot_status ot_matmul_batched(ot_dtype dtype, bool ta, bool tb, int64_t batch, const int64_t *a_off,
-                            const int64_t *b_off, int64_t M, int64_t N, int64_t K, const void *A,
-                            const void *B, void *C);
+                            int64_t a_stride, const int64_t *b_off, int64_t b_stride, int64_t M, int64_t N,
+                            int64_t K, const void *A, const void *B, void *C);
 
 /* float16/bfloat16 <-> float32 conversion of n elements (parallel for large n). */
 void ot_half_to_f32(ot_dtype dtype, const uint16_t *src, float *dst, int64_t n);

@@ -124,30 +124,119 @@ static void ot_finish_moments(double k, double s, double q, double n, double *me
 #define OT_DEF_LAYER_NORM(SUF, T, CT)                                                                \
     static void ot_layer_norm_##SUF(const T *x, const T *scale, int64_t P, const T *bias, int64_t Pb, \
                                     T *y, int64_t rows, int64_t D, double eps, ot_dtype stat_dt,     \
-                                    void *mean_out, void *inv_out) {                                 \
+                                    void *mean_out, void *inv_out, bool rms) {                       \
         _Pragma("omp parallel for schedule(static) if (rows * D >= OT_NORM_PAR_MIN)")                \
         for (int64_t r = 0; r < rows; r++) {                                                         \
             const T *xp = x + r * D;                                                                 \
             T *yp = y + r * D;                                                                       \
-            double k = D > 0 ? (double)LD_##SUF(xp, 0) : 0, s = 0, q = 0, mean, var;                \
+            /* RMSNormalization: no centring, the mean square replaces the variance */           \
+            double k = D > 0 && !rms ? (double)LD_##SUF(xp, 0) : 0, s = 0, q = 0, mean = 0, var;    \
             ot_acc_##SUF(xp, D, k, &s, &q);                                                          \
-            ot_finish_moments(k, s, q, (double)D, &mean, &var);                                      \
+            if (rms)                                                                                 \
+                var = D > 0 ? q / (double)D : 0;                                                     \
+            else                                                                                     \
+                ot_finish_moments(k, s, q, (double)D, &mean, &var);                                  \
             double inv = 1.0 / sqrt(var + eps);                                                      \
             if (mean_out) ot_store_f64(stat_dt, mean_out, r, mean);                                  \
             if (inv_out) ot_store_f64(stat_dt, inv_out, r, inv);                                     \
             CT m = (CT)mean, iv = (CT)inv;                                                           \
-            /* scale repeats with period P along the row (broadcast of trailing dims) */             \
-            for (int64_t j0 = 0; j0 < D; j0 += P)                                                    \
-                for (int64_t j = 0; j < P; j++)                                                      \
-                    ST_##SUF(yp, j0 + j, (LD_##SUF(xp, j0 + j) - m) * iv * LD_##SUF(scale, j));      \
-            if (bias)                                                                                \
-                for (int64_t j0 = 0; j0 < D; j0 += Pb)                                               \
-                    for (int64_t j = 0; j < Pb; j++)                                                 \
-                        ST_##SUF(yp, j0 + j, LD_##SUF(yp, j0 + j) + LD_##SUF(bias, j));              \
+            /* Scale/B repeat with period P/Pb over the flattened X (a trailing-dims  \
+               broadcast): within the row when P <= D, else across rows.       */    \
+            const T *sp = scale + (P > D ? (r * D) % P : 0);                                         \
+            int64_t ps = P > D ? D : P;                                                              \
+            for (int64_t j0 = 0; j0 < D; j0 += ps)                                                   \
+                for (int64_t j = 0; j < ps; j++)                                                     \
+                    ST_##SUF(yp, j0 + j, (LD_##SUF(xp, j0 + j) - m) * iv * LD_##SUF(sp, j));         \
+            if (bias) {                                                                              \
+                const T *bp = bias + (Pb > D ? (r * D) % Pb : 0);                                    \
+                int64_t pbs = Pb > D ? D : Pb;                                                       \
+                for (int64_t j0 = 0; j0 < D; j0 += pbs)                                              \
+                    for (int64_t j = 0; j < pbs; j++)                                                \
+                        ST_##SUF(yp, j0 + j, LD_##SUF(yp, j0 + j) + LD_##SUF(bp, j));                \
+            }                                                                                        \
         }                                                                                            \
     }
 
+/* ---- Lp normalisation: x (outer, L, inner), norm over L ------------------------
+   Columns are processed in chunks of 64 so the L-strided walk stays in cache. */
+#define OT_LP_CHUNK 64
+#define OT_DEF_LP_NORM(SUF, T, CT)                                                                    \
+    static void ot_lp_norm_##SUF(const T *x, T *y, int64_t outer, int64_t L, int64_t inner, int p) {  \
+        int64_t chunks = (inner + OT_LP_CHUNK - 1) / OT_LP_CHUNK, tasks = outer * chunks;             \
+        _Pragma("omp parallel for schedule(static) if (outer * L * inner >= OT_NORM_PAR_MIN)")        \
+        for (int64_t t = 0; t < tasks; t++) {                                                         \
+            int64_t o = t / chunks, i0 = (t % chunks) * OT_LP_CHUNK;                                  \
+            int64_t n = inner - i0 < OT_LP_CHUNK ? inner - i0 : OT_LP_CHUNK;                          \
+            double acc[OT_LP_CHUNK] = {0};                                                            \
+            const T *xo = x + o * L * inner + i0;                                                     \
+            T *yo = y + o * L * inner + i0;                                                           \
+            for (int64_t l = 0; l < L; l++)                                                           \
+                for (int64_t i = 0; i < n; i++) {                                                     \
+                    double v = (double)LD_##SUF(xo, l * inner + i);                                   \
+                    acc[i] += p == 1 ? fabs(v) : v * v;                                               \
+                }                                                                                     \
+            for (int64_t i = 0; i < n; i++) { /* a zero norm gives zeros, as ONNX defines */          \
+                double nrm = p == 1 ? acc[i] : sqrt(acc[i]);                                          \
+                acc[i] = nrm > 0 ? 1.0 / nrm : 0;                                                     \
+            }                                                                                         \
+            for (int64_t l = 0; l < L; l++)                                                           \
+                for (int64_t i = 0; i < n; i++)                                                       \
+                    ST_##SUF(yo, l * inner + i, (CT)((double)LD_##SUF(xo, l * inner + i) * acc[i]));  \
+        }                                                                                             \
+    }
+
+/* ---- mean-variance normalisation over any set of axes --------------------------
+   Kept axes enumerate the groups, reduced axes the members of a group; an
+   odometer over the reduced axes gives each member's offset. */
+typedef struct ot_mvn_geom {
+    int nk, nr;
+    int64_t kdims[OT_MAX_RANK], kstr[OT_MAX_RANK], rdims[OT_MAX_RANK], rstr[OT_MAX_RANK];
+    int64_t groups, members;
+} ot_mvn_geom;
+
+static int64_t ot_mvn_base(const ot_mvn_geom *g, int64_t grp) {
+    int64_t off = 0;
+    for (int a = g->nk - 1; a >= 0; a--) {
+        off += (grp % g->kdims[a]) * g->kstr[a];
+        grp /= g->kdims[a];
+    }
+    return off;
+}
+
+/* Advances the reduced-axes odometer c; returns the change of offset. */
+static inline int64_t ot_mvn_step(const ot_mvn_geom *g, int64_t *c) {
+    int64_t delta = 0;
+    for (int a = g->nr - 1; a >= 0; a--) {
+        delta += g->rstr[a];
+        if (++c[a] < g->rdims[a]) return delta;
+        delta -= c[a] * g->rstr[a];
+        c[a] = 0;
+    }
+    return delta;
+}
+
+#define OT_DEF_MVN(SUF, T, CT)                                                                         \
+    static void ot_mvn_##SUF(const ot_mvn_geom *g, const T *x, T *y, double eps) {                     \
+        _Pragma("omp parallel for schedule(static) if (g->groups * g->members >= OT_NORM_PAR_MIN)")    \
+        for (int64_t grp = 0; grp < g->groups; grp++) {                                                \
+            int64_t base = ot_mvn_base(g, grp), c[OT_MAX_RANK] = {0}, off = base;                      \
+            double k = g->members > 0 ? (double)LD_##SUF(x, base) : 0, s = 0, q = 0, mean, var;       \
+            for (int64_t j = 0; j < g->members; j++, off += ot_mvn_step(g, c)) {                       \
+                double d = (double)LD_##SUF(x, off) - k;                                               \
+                s += d;                                                                                \
+                q += d * d;                                                                            \
+            }                                                                                          \
+            ot_finish_moments(k, s, q, (double)g->members, &mean, &var);                               \
+            double inv = 1.0 / (sqrt(var) + eps);                                                      \
+            off = base;                                                                                \
+            for (int64_t j = 0; j < g->members; j++, off += ot_mvn_step(g, c))                         \
+                ST_##SUF(y, off, (CT)(((double)LD_##SUF(x, off) - mean) * inv));                        \
+        }                                                                                              \
+    }
+
 #define OT_DEF_ALL(SUF, T, CT)             \
+    OT_DEF_MVN(SUF, T, CT)                 \
+    OT_DEF_LP_NORM(SUF, T, CT)             \
     OT_DEF_ACC(SUF, T)                     \
     OT_DEF_CHANNEL_MOMENTS(SUF, T)         \
     OT_DEF_CHANNEL_AFFINE(SUF, T, CT)      \
@@ -198,7 +287,51 @@ void ot_cpu_layer_norm(ot_dtype dt, const void *x, const void *scale, int64_t P,
     if (!bias || Pb <= 0) bias = NULL;
 #define CALL(SUF, T)                                                                                 \
     ot_layer_norm_##SUF((const T *)x, (const T *)scale, P, (const T *)bias, Pb, (T *)y, rows, D, eps, \
-                        stat_dt, mean, inv_std)
+                        stat_dt, mean, inv_std, false)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}
+
+void ot_cpu_rms_norm(ot_dtype dt, const void *x, const void *scale, int64_t P, void *y, int64_t rows, int64_t D,
+                     double eps) {
+    if (P <= 0) return;
+#define CALL(SUF, T)                                                                                   \
+    ot_layer_norm_##SUF((const T *)x, (const T *)scale, P, NULL, 0, (T *)y, rows, D, eps, OT_FLOAT, NULL, \
+                        NULL, true)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}
+
+void ot_cpu_lp_norm(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t L, int64_t inner, int p) {
+#define CALL(SUF, T) ot_lp_norm_##SUF((const T *)x, (T *)y, outer, L, inner, p)
+    OT_NORM_DISPATCH(dt, CALL)
+#undef CALL
+}
+
+void ot_cpu_mvn(ot_dtype dt, const void *x, void *y, int rank, const int64_t *dims, const bool *reduce, double eps) {
+    ot_mvn_geom g = {0};
+    int64_t stride = 1;
+    g.groups = 1;
+    g.members = 1;
+    for (int a = rank - 1; a >= 0; a--) { /* axes in order, innermost last */
+        bool r = reduce[a];
+        int i = r ? g.nr++ : g.nk++;
+        (r ? g.rdims : g.kdims)[i] = dims[a];
+        (r ? g.rstr : g.kstr)[i] = stride;
+        *(r ? &g.members : &g.groups) *= dims[a];
+        stride *= dims[a];
+    }
+    /* collected innermost-first: reverse into outermost-first */
+    for (int i = 0; i < g.nk / 2; i++) {
+        int64_t t = g.kdims[i]; g.kdims[i] = g.kdims[g.nk - 1 - i]; g.kdims[g.nk - 1 - i] = t;
+        t = g.kstr[i]; g.kstr[i] = g.kstr[g.nk - 1 - i]; g.kstr[g.nk - 1 - i] = t;
+    }
+    for (int i = 0; i < g.nr / 2; i++) {
+        int64_t t = g.rdims[i]; g.rdims[i] = g.rdims[g.nr - 1 - i]; g.rdims[g.nr - 1 - i] = t;
+        t = g.rstr[i]; g.rstr[i] = g.rstr[g.nr - 1 - i]; g.rstr[g.nr - 1 - i] = t;
+    }
+    if (g.groups == 0 || g.members == 0) return;
+#define CALL(SUF, T) ot_mvn_##SUF(&g, (const T *)x, (T *)y, eps)
     OT_NORM_DISPATCH(dt, CALL)
 #undef CALL
 }

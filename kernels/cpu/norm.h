@@ -40,13 +40,30 @@ void ot_cpu_group_norm(ot_dtype dt, const void *x, const void *scale, const void
                        int64_t G, int64_t CG, int64_t S, bool per_channel, double eps);
 
 /* Layer normalisation of x viewed as (rows, D): per row
- *   y[j] = (x[j] - mean) * inv_std * scale[j % P] + bias[j % Pb]
- * with inv_std = 1 / sqrt(biased var + eps).  scale holds P elements and bias
- * (may be NULL) Pb elements, both of x's dtype, each dividing D (the
- * trailing-dims broadcast of ONNX's Scale/B onto the normalised shape).
- * mean / inv_std (may be NULL) receive `rows` values of dtype stat_dt. */
+ *   y = (x - mean) * inv_std * scale + bias,  inv_std = 1 / sqrt(biased var + eps)
+ * where scale (P elements) and bias (Pb elements, may be NULL) repeat over the
+ * flattened x with their period: ONNX's broadcast of Scale/B when their shape
+ * (leading 1s dropped) equals X's trailing dims.  So either P divides D
+ * (scale[j % P]) or D divides P (scale[(r * D + j) % P]); same for Pb.  Both
+ * have x's dtype.  mean / inv_std (may be NULL) receive `rows` values of
+ * dtype stat_dt. */
 void ot_cpu_layer_norm(ot_dtype dt, const void *x, const void *scale, int64_t P, const void *bias, int64_t Pb,
                        void *y, int64_t rows, int64_t D, double eps, ot_dtype stat_dt, void *mean,
                        void *inv_std);
+
+/* RMS normalisation (RMSNormalization): as ot_cpu_layer_norm without centring
+ * or bias: y = x / sqrt(mean(x^2) + eps) * scale (scale: P elements, period
+ * rules as above). */
+void ot_cpu_rms_norm(ot_dtype dt, const void *x, const void *scale, int64_t P, void *y, int64_t rows, int64_t D,
+                     double eps);
+
+/* Lp normalisation (LpNormalization) of x viewed as (outer, L, inner) along L,
+ * p = 1 or 2: y = x / ||x||_p, and 0 where the norm is 0.  Norms in double. */
+void ot_cpu_lp_norm(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t L, int64_t inner, int p);
+
+/* Mean-variance normalisation (MeanVarianceNormalization) of x (rank, dims)
+ * over the axes with reduce[a] set: y = (x - mean) / (sqrt(biased var) + eps),
+ * ONNX's formula (eps outside the root, 1e-9 in the spec). */
+void ot_cpu_mvn(ot_dtype dt, const void *x, void *y, int rank, const int64_t *dims, const bool *reduce, double eps);
 
 #endif

@@ -3,7 +3,20 @@
 #ifndef OT_ONNX_MODEL_H
 #define OT_ONNX_MODEL_H
 
+#include <stddef.h>
+
 #include "../ir/graph.h"
+
+/* A non-tensor value type (sequence, map, optional, sparse tensor) that the IR
+   does not model: the packed TypeProto, so that save writes it back as read. */
+typedef struct ot_kept_type {
+    const ot_graph *graph; /* the graph (or subgraph) holding the value */
+    char *name;
+    uint8_t *bytes;
+    size_t len;
+} ot_kept_type;
+
+struct ot_extdata_map;
 
 struct ot_model {
     int64_t ir_version;
@@ -17,6 +30,13 @@ struct ot_model {
     char **meta_values;
     ot_graph *graph;  /* owns the opset imports (graph->opsets) */
     char *base_dir;   /* folder of the model file: external data resolves here */
+    /* External data files mapped copy-on-write (MAP_PRIVATE): initializers
+       whose data is aligned point into them with owns == false, so they stay
+       valid only as long as the model.  Unmapped by ot_model_free. */
+    int n_maps;
+    struct ot_extdata_map *maps;
+    int n_kept_types;
+    ot_kept_type *kept_types;
 };
 
 /* Parses a serialized ModelProto into *out.  base_dir may be NULL. */

@@ -21,20 +21,27 @@ ot_status ot_graph_check_supported(const ot_graph *g) {
     msg[0] = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ot_node *n = &g->nodes[i];
-        const ot_op_def *d = ot_op_find(n->domain, n->op_type);
         int64_t opset = ot_graph_opset(g, n->domain);
-        if (d && opset >= d->min_opset && opset <= d->max_opset) continue;
+        if (ot_op_resolve(n->domain, n->op_type, opset)) continue;
+        const ot_op_def *d = ot_op_find(n->domain, n->op_type);
         char item[256];
         const char *dom = n->domain[0] ? n->domain : "ai.onnx";
         if (!d)
             snprintf(item, sizeof item, "%s (domain %s, opset %lld)", n->op_type, dom, (long long)opset);
         else
-            snprintf(item, sizeof item, "%s (domain %s, opset %lld; supported opsets %d-%d)", n->op_type, dom,
-                     (long long)opset, d->min_opset, d->max_opset);
+            snprintf(item, sizeof item, "%s (domain %s, opset %lld: schema version %lld; supported versions %d-%d)",
+                     n->op_type, dom, (long long)opset, (long long)ot_op_schema_version(n->domain, n->op_type, opset),
+                     d->min_opset, d->max_opset);
         if (strstr(msg, item)) continue; /* list each op once */
         len += (size_t)snprintf(msg + len, len < sizeof msg ? sizeof msg - len : 0, "%s%s", count ? ", " : "", item);
         count++;
         if (len >= sizeof msg) break;
+    }
+    for (int i = 0; i < g->n_inputs + g->n_outputs && count == 0; i++) {
+        const ot_value *v = &g->values[i < g->n_inputs ? g->inputs[i] : g->outputs[i - g->n_inputs]];
+        if (v->non_tensor)
+            return ot_error(OT_ERR_UNSUPPORTED, "graph '%s': %s '%s' is a sequence, map or optional; only tensors are supported",
+                            g->name, i < g->n_inputs ? "input" : "output", v->name);
     }
     if (!count) return OT_OK;
     return ot_error(OT_ERR_UNSUPPORTED, "graph '%s' uses %d unsupported op%s: %s", g->name, count, count > 1 ? "s" : "",
@@ -167,9 +174,9 @@ static ot_status ot_bind_inputs(const ot_graph *g, ot_tensor *const *inputs, con
 static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_options *opt, ot_program *p,
                                  void **buffers, bool *spec, char *seen, bool *restart) {
     const ot_node *n = &g->nodes[ni];
-    const ot_op_def *d = ot_op_find(n->domain, n->op_type);
     int64_t opset = ot_graph_opset(g, n->domain);
-    if (!d || opset < d->min_opset || opset > d->max_opset) return ot_graph_check_supported(g);
+    const ot_op_def *d = ot_op_resolve(n->domain, n->op_type, opset);
+    if (!d) return ot_graph_check_supported(g);
     if (n->n_inputs < d->min_inputs || (d->max_inputs >= 0 && n->n_inputs > d->max_inputs) ||
         n->n_outputs < d->min_outputs || (d->max_outputs >= 0 && n->n_outputs > d->max_outputs))
         return ot_error(OT_ERR_PARSE, "node '%s' (%s): %d inputs and %d outputs, expected %d..%d inputs and %d..%d outputs",
