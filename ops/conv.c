@@ -51,18 +51,30 @@ static ot_status conv_parse(const ot_node *n, int64_t opset, void *out) {
 }
 
 static const ot_dtype conv_types[] = {OT_FLOAT16, OT_BFLOAT16, OT_FLOAT, OT_DOUBLE, OT_UNDEFINED};
+static const ot_dtype q8_types[] = {OT_INT8, OT_UINT8, OT_UNDEFINED};
+
+static bool is_conv_integer(const ot_kctx *c) { return c->node && !strcmp(c->node->op_type, "ConvInteger"); }
 
 /* Shared checks of X, W, B and the per-dim attribute lengths.  transpose:
    W is (C, M/G, k...) instead of (M, C/G, k...).  *M receives the output
    channel count. */
 static ot_status conv_common(ot_kctx *c, bool transpose, int *nsp, int64_t *M) {
     const conv_attrs *a = c->attrs;
-    OT_TRY(ot_check_dtype(c, 0, conv_types));
     const ot_tensor *x = ot_in(c, 0), *w = ot_in(c, 1), *b = ot_in(c, 2);
-    for (int i = 1; i < 3; i++)
-        if (ot_in(c, i) && ot_in(c, i)->dtype != x->dtype)
-            return ot_op_error(c, OT_ERR_TYPE, "input %d has type %s, X has %s", i, ot_dtype_name(ot_in(c, i)->dtype),
-                               ot_dtype_name(x->dtype));
+    bool integer = is_conv_integer(c);
+    if (integer) { /* ConvInteger: x, w 8-bit (types may differ), inputs 2, 3 their zero points */
+        OT_TRY(ot_check_dtype(c, 0, q8_types));
+        OT_TRY(ot_check_dtype(c, 1, q8_types));
+        b = NULL;
+    } else {
+        OT_TRY(ot_check_dtype(c, 0, conv_types));
+    }
+    for (int i = 1; i < 3 + integer; i++) {
+        const ot_tensor *t = ot_in(c, i), *ref = integer ? ot_in(c, i - 2) : x;
+        if (t && (!integer || i >= 2) && t->dtype != ref->dtype)
+            return ot_op_error(c, OT_ERR_TYPE, "input %d has type %s, expected %s", i, ot_dtype_name(t->dtype),
+                               ot_dtype_name(ref->dtype));
+    }
     if (x->rank < 3 || x->rank > MAXD + 2)
         return ot_op_error(c, OT_ERR_SHAPE, "X must have rank 3 to %d (N, C, spatial...), got rank %d", MAXD + 2,
                            x->rank);
@@ -194,14 +206,14 @@ static ot_status convt_geometry(ot_kctx *c, ot_conv_geom *g, int64_t *M) {
     return OT_OK;
 }
 
-static ot_status set_output(ot_kctx *c, const ot_conv_geom *g, int64_t M, bool transpose) {
+static ot_status set_output(ot_kctx *c, const ot_conv_geom *g, int64_t M, bool transpose, ot_dtype dt) {
     const ot_tensor *x = ot_in(c, 0);
     int64_t dims[OT_MAX_RANK], numel;
     dims[0] = x->dims[0];
     dims[1] = M;
     for (int i = 0; i < g->n; i++) dims[2 + i] = transpose ? g->img[i] : g->col[i];
     OT_TRY(ot_shape_numel(g->n + 2, dims, &numel));
-    ot_set_out(c, 0, x->dtype, g->n + 2, dims);
+    ot_set_out(c, 0, dt, g->n + 2, dims);
     return OT_OK;
 }
 
@@ -209,14 +221,14 @@ static ot_status conv_infer(ot_kctx *c) {
     ot_conv_geom g;
     int64_t M;
     OT_TRY(conv_geometry(c, &g, &M));
-    return set_output(c, &g, M, false);
+    return set_output(c, &g, M, false, ot_in(c, 0)->dtype);
 }
 
 static ot_status convt_infer(ot_kctx *c) {
     ot_conv_geom g;
     int64_t M;
     OT_TRY(convt_geometry(c, &g, &M));
-    return set_output(c, &g, M, true);
+    return set_output(c, &g, M, true, ot_in(c, 0)->dtype);
 }
 
 /* Runs the float32/float64 kernel; float16/bfloat16 go through float32 copies. */
@@ -258,13 +270,67 @@ static ot_status conv_run(ot_kctx *c, bool transpose) {
 }
 
 static ot_status conv_cpu(ot_kctx *c) { return conv_run(c, false); }
+
+/* ConvInteger: x_zero_point is a scalar, w_zero_point a scalar or one value
+   per output channel. */
+static ot_status convi_zero_points(ot_kctx *c, int64_t M) {
+    const ot_tensor *xz = ot_in(c, 2), *wz = ot_in(c, 3);
+    if (xz && ot_tensor_numel(xz) != 1) return ot_op_error(c, OT_ERR_SHAPE, "x_zero_point must be a scalar");
+    if (wz && ot_tensor_numel(wz) != 1 && (wz->rank != 1 || wz->dims[0] != M))
+        return ot_op_error(c, OT_ERR_SHAPE, "w_zero_point must be a scalar or have one value per output channel (%lld)",
+                           (long long)M);
+    return OT_OK;
+}
+
+static ot_status convi_infer(ot_kctx *c) {
+    ot_conv_geom g;
+    int64_t M;
+    OT_TRY(conv_geometry(c, &g, &M));
+    OT_TRY(convi_zero_points(c, M));
+    return set_output(c, &g, M, false, OT_INT32);
+}
+
+/* Exact through the float64 convolution: 8-bit products summed stay far
+   below 2^53. */
+static ot_status convi_cpu(ot_kctx *c) {
+    ot_conv_geom g;
+    int64_t M;
+    OT_TRY(conv_geometry(c, &g, &M));
+    const ot_tensor *x = ot_in(c, 0), *w = ot_in(c, 1), *xz = ot_in(c, 2), *wz = ot_in(c, 3);
+    ot_tensor *y = ot_out(c, 0);
+    int64_t n[3] = {ot_tensor_numel(x), ot_tensor_numel(w), ot_tensor_numel(y)}, per_m = n[1] / (M ? M : 1);
+    double *d[3];
+    for (int i = 0; i < 3; i++) d[i] = ot_malloc((size_t)(n[i] ? n[i] : 1) * sizeof(double));
+    ot_status s = d[0] && d[1] && d[2] ? OT_OK : ot_op_error(c, OT_ERR_NOMEM, "out of memory");
+    if (s == OT_OK) {
+        int64_t xzv = xz ? ot_load_i64(xz->dtype, xz->data, 0) : 0;
+        for (int64_t i = 0; i < n[0]; i++) d[0][i] = (double)(ot_load_i64(x->dtype, x->data, i) - xzv);
+        for (int64_t i = 0; i < n[1]; i++) {
+            int64_t zv = !wz ? 0 : ot_tensor_numel(wz) == 1 ? ot_load_i64(wz->dtype, wz->data, 0)
+                                                            : ot_load_i64(wz->dtype, wz->data, i / per_m);
+            d[1][i] = (double)(ot_load_i64(w->dtype, w->data, i) - zv);
+        }
+        s = ot_conv_forward(OT_DOUBLE, &g, x->dims[0], x->dims[1], M, ((const conv_attrs *)c->attrs)->group, d[0],
+                            d[1], NULL, d[2]);
+    }
+    if (s == OT_OK)
+        for (int64_t i = 0; i < n[2]; i++) ((int32_t *)y->data)[i] = (int32_t)(int64_t)d[2][i];
+    for (int i = 0; i < 3; i++) ot_free(d[i]);
+    return s;
+}
 static ot_status convt_cpu(ot_kctx *c) { return conv_run(c, true); }
 
+#define CONV_ATTRS "auto_pad,dilations,group,kernel_shape,pads,strides"
 const ot_op_def ot_ops_conv[] = {
-    {"Conv", "", 1, 23, 2, 3, 1, 1, "auto_pad,dilations,group,kernel_shape,pads,strides", sizeof(conv_attrs),
-     conv_parse, conv_infer, conv_cpu, 0, "float16, bfloat16, float, double"},
-    {"ConvTranspose", "", 1, 23, 2, 3, 1, 1,
-     "auto_pad,dilations,group,kernel_shape,output_padding,output_shape,pads,strides", sizeof(conv_attrs), conv_parse,
-     convt_infer, convt_cpu, 0, "float16, bfloat16, float, double"},
+    {.name = "Conv", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 2, .max_inputs = 3,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = CONV_ATTRS, .attrs_size = sizeof(conv_attrs),
+     .parse = conv_parse, .infer = conv_infer, .cpu = conv_cpu, .dtypes = "float16, bfloat16, float, double"},
+    {.name = "ConvInteger", .domain = "", .min_opset = 10, .max_opset = 23, .min_inputs = 2, .max_inputs = 4,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = CONV_ATTRS, .attrs_size = sizeof(conv_attrs),
+     .parse = conv_parse, .infer = convi_infer, .cpu = convi_cpu, .dtypes = "int8, uint8 -> int32"},
+    {.name = "ConvTranspose", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 2, .max_inputs = 3,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = CONV_ATTRS ",output_padding,output_shape",
+     .attrs_size = sizeof(conv_attrs), .parse = conv_parse, .infer = convt_infer, .cpu = convt_cpu,
+     .dtypes = "float16, bfloat16, float, double"},
 };
 const int ot_ops_conv_count = sizeof ot_ops_conv / sizeof ot_ops_conv[0];

@@ -224,16 +224,21 @@ static ot_status ew_where_cpu(ot_kctx *c) { return ot_cpu_where(c->in[0], c->in[
 #define EW_FLOATS "float16, bfloat16, float, double"
 #define EW_NUMS "float16, bfloat16, float, double, int8-64, uint8-64"
 #define EW_TRAITS (OT_TRAIT_ELEMENTWISE | OT_TRAIT_INPLACE)
-#define EW_UNARY(name, first, attrs, dtypes)                                                                    \
-    {name, "", first, 23, 1, 1, 1, 1, attrs, sizeof(ot_ew_unary_attrs), ot_ew_unary_parse, ot_ew_unary_infer, \
-     ot_ew_unary_cpu, EW_TRAITS, dtypes}
-#define EW_BINARY(name, first, attrs, traits, dtypes)                                                    \
-    {name, "", first, 23, 2, 2, 1, 1, attrs, sizeof(ot_ew_binary_attrs), ew_binary_parse, ew_binary_infer, \
-     ew_binary_cpu, traits, dtypes}
+/* Designated initializers: fields added to ot_op_def later default to 0/NULL. */
+#define EW_ROW(nm, first, last, nin0, nin1, nout0, nout1, attrs, size, parse_fn, infer_fn, cpu_fn, tr, dt)       \
+    {.name = nm, .domain = "", .min_opset = first, .max_opset = last, .min_inputs = nin0, .max_inputs = nin1,   \
+     .min_outputs = nout0, .max_outputs = nout1, .attr_names = attrs, .attrs_size = size, .parse = parse_fn,    \
+     .infer = infer_fn, .cpu = cpu_fn, .traits = tr, .dtypes = dt}
+#define EW_UNARY(name, first, attrs, dtypes)                                                                 \
+    EW_ROW(name, first, 23, 1, 1, 1, 1, attrs, sizeof(ot_ew_unary_attrs), ot_ew_unary_parse, ot_ew_unary_infer, \
+           ot_ew_unary_cpu, EW_TRAITS, dtypes)
+#define EW_BINARY(name, first, attrs, traits, dtypes)                                                            \
+    EW_ROW(name, first, 23, 2, 2, 1, 1, attrs, sizeof(ot_ew_binary_attrs), ew_binary_parse, ew_binary_infer, \
+           ew_binary_cpu, traits, dtypes)
 #define EW_CMP(name, first, dtypes) EW_BINARY(name, first, "", OT_TRAIT_ELEMENTWISE, dtypes " -> bool")
-#define EW_VARIADIC(name, dtypes)                                                                           \
-    {name, "", 6, 23, 1, -1, 1, 1, "", sizeof(ot_ew_binary_attrs), ew_binary_parse, ew_variadic_infer, \
-     ew_variadic_cpu, EW_TRAITS, dtypes}
+#define EW_VARIADIC(name, dtypes)                                                                              \
+    EW_ROW(name, 6, 23, 1, -1, 1, 1, "", sizeof(ot_ew_binary_attrs), ew_binary_parse, ew_variadic_infer, \
+           ew_variadic_cpu, EW_TRAITS, dtypes)
 
 const ot_op_def ot_ops_elementwise[] = {
     EW_BINARY("Add", 7, "", EW_TRAITS, EW_NUMS),
@@ -254,14 +259,14 @@ const ot_op_def ot_ops_elementwise[] = {
     EW_CMP("LessOrEqual", 12, EW_NUMS),
     EW_CMP("Greater", 7, EW_NUMS),
     EW_CMP("GreaterOrEqual", 12, EW_NUMS),
-    {"Pow", "", 7, 23, 2, 2, 1, 1, "", 0, NULL, ew_pow_infer, ew_pow_cpu, EW_TRAITS,
-     "base: float types, int32, int64; exponent: float types, int8-64, uint8-64"},
+    EW_ROW("Pow", 7, 23, 2, 2, 1, 1, "", 0, NULL, ew_pow_infer, ew_pow_cpu, EW_TRAITS,
+           "base: float types, int32, int64; exponent: float types, int8-64, uint8-64"),
     EW_VARIADIC("Min", EW_NUMS),
     EW_VARIADIC("Max", EW_NUMS),
     EW_VARIADIC("Sum", EW_FLOATS),
     EW_VARIADIC("Mean", EW_FLOATS),
-    {"Where", "", 9, 23, 3, 3, 1, 1, "", 0, NULL, ew_where_infer, ew_where_cpu, OT_TRAIT_ELEMENTWISE,
-     "condition: bool; X, Y: " EW_NUMS ", bool"},
+    EW_ROW("Where", 9, 23, 3, 3, 1, 1, "", 0, NULL, ew_where_infer, ew_where_cpu, OT_TRAIT_ELEMENTWISE,
+           "condition: bool; X, Y: " EW_NUMS ", bool"),
 
     EW_UNARY("Neg", 6, "", EW_FLOATS ", int8-64"),
     EW_UNARY("Abs", 6, "", EW_NUMS),
@@ -303,25 +308,25 @@ const ot_op_def ot_ops_elementwise[] = {
     EW_UNARY("Not", 1, "", "bool"),
     EW_UNARY("BitwiseNot", 18, "", "int8-64, uint8-64"),
 
-    {"Clip", "", 6, 23, 1, 3, 1, 1, "min,max", sizeof(ot_ew_clip_attrs), ot_ew_clip_parse, ot_ew_clip_infer,
-     ot_ew_clip_cpu, EW_TRAITS, EW_FLOATS "; integers from opset 12"},
-    {"IsNaN", "", 9, 23, 1, 1, 1, 1, "", 0, NULL, ot_ew_isnan_infer, ot_ew_isnan_cpu, OT_TRAIT_ELEMENTWISE,
-     EW_FLOATS " -> bool"},
-    {"IsInf", "", 10, 23, 1, 1, 1, 1, "detect_negative,detect_positive", sizeof(ot_ew_isinf_attrs),
-     ot_ew_isinf_parse, ot_ew_isinf_infer, ot_ew_isinf_cpu, OT_TRAIT_ELEMENTWISE, EW_FLOATS " -> bool"},
+    EW_ROW("Clip", 6, 23, 1, 3, 1, 1, "min,max", sizeof(ot_ew_clip_attrs), ot_ew_clip_parse, ot_ew_clip_infer,
+           ot_ew_clip_cpu, EW_TRAITS, EW_FLOATS "; integers from opset 12"),
+    EW_ROW("IsNaN", 9, 23, 1, 1, 1, 1, "", 0, NULL, ot_ew_isnan_infer, ot_ew_isnan_cpu, OT_TRAIT_ELEMENTWISE,
+           EW_FLOATS " -> bool"),
+    EW_ROW("IsInf", 10, 23, 1, 1, 1, 1, "detect_negative,detect_positive", sizeof(ot_ew_isinf_attrs),
+     ot_ew_isinf_parse, ot_ew_isinf_infer, ot_ew_isinf_cpu, OT_TRAIT_ELEMENTWISE, EW_FLOATS " -> bool"),
     /* Cast/CastLike rows reach opset 25: versions 24 and 25 only add float8e8m0,
        int2/uint2 (rejected) and round_mode (float8e8m0 only). */
-    {"Cast", "", 6, 25, 1, 1, 1, 1, "to,saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
-     ot_ew_cast_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
-     "every numeric type and bool, both ways (no string, float8, int4)"},
-    {"CastLike", "", 15, 25, 2, 2, 1, 1, "saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
-     ot_ew_castlike_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
-     "every numeric type and bool, both ways (no string, float8, int4)"},
+    EW_ROW("Cast", 6, 25, 1, 1, 1, 1, "to,saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
+           ot_ew_cast_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
+           "every numeric type and bool, both ways (no string, float8, int4)"),
+    EW_ROW("CastLike", 15, 25, 2, 2, 1, 1, "saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
+           ot_ew_castlike_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
+           "every numeric type and bool, both ways (no string, float8, int4)"),
     /* Identity 24/25 only add types onnxtrain rejects (float8e8m0, int2). */
-    {"Identity", "", 1, 25, 1, 1, 1, 1, "", 0, NULL, ot_ew_identity_infer, ot_ew_identity_cpu,
-     OT_TRAIT_ALIAS, "every numeric type and bool (tensors only)"},
-    {"Dropout", "", 7, 23, 1, 3, 1, 2, "ratio,seed", sizeof(ot_ew_dropout_attrs), ot_ew_dropout_parse,
-     ot_ew_dropout_infer, ot_ew_dropout_cpu, OT_TRAIT_ELEMENTWISE | OT_TRAIT_INPLACE | OT_TRAIT_RANDOM,
-     EW_FLOATS},
+    EW_ROW("Identity", 1, 25, 1, 1, 1, 1, "", 0, NULL, ot_ew_identity_infer, ot_ew_identity_cpu,
+           OT_TRAIT_ALIAS, "every numeric type and bool (tensors only)"),
+    EW_ROW("Dropout", 7, 23, 1, 3, 1, 2, "ratio,seed", sizeof(ot_ew_dropout_attrs), ot_ew_dropout_parse,
+           ot_ew_dropout_infer, ot_ew_dropout_cpu, OT_TRAIT_ELEMENTWISE | OT_TRAIT_INPLACE | OT_TRAIT_RANDOM,
+           EW_FLOATS),
 };
 const int ot_ops_elementwise_count = sizeof ot_ops_elementwise / sizeof ot_ops_elementwise[0];

@@ -1,6 +1,5 @@
 /* Op family: matmul — MatMul (numpy matmul), Gemm and Einsum.
  * Kernels: kernels/cpu/matmul.c (BLAS), kernels/cpu/einsum.c. */
-#include <math.h>
 #include <string.h>
 
 #include "op.h"
@@ -170,6 +169,72 @@ static ot_status matmul_cpu(ot_kctx *c) {
     if (st == OT_OK) ot_f32_to_half(dt, s.out, y->data, ot_tensor_numel(y));
     scratch_free(&s);
     return st;
+}
+
+/* ======================= MatMulInteger ======================= */
+
+static const ot_dtype q8_types[] = {OT_INT8, OT_UINT8, OT_UNDEFINED};
+
+/* Index into a zero point for element i of A (per row) or B (per column);
+ * a zero point is a scalar, one value per row of A / column of B, or one per
+ * row / column of every batch matrix ([..., M, 1] / [..., 1, N]).  Returns
+ * -1 for a layout that fits none. */
+typedef struct zp_map {
+    int64_t div, mod, mul, mod2; /* idx = ((i / div) % mod) * mul + i % mod2 */
+} zp_map;
+
+static ot_status zp_layout(ot_kctx *c, int zi, bool rows, const mm_geom *g, zp_map *m) {
+    const ot_tensor *zp = ot_in(c, zi), *x = ot_in(c, rows ? 0 : 1);
+    int64_t z = zp ? ot_tensor_numel(zp) : 1, n = ot_tensor_numel(x), mat = rows ? g->M : g->N;
+    int64_t bsz = rows ? g->M * g->K : g->K * g->N, batches = bsz ? n / bsz : 0;
+    *m = (zp_map){1, 1, 0, 1};
+    if (z == 1) return OT_OK;
+    if (rows && (z == mat || z == batches * mat)) *m = (zp_map){g->K, z, 1, 1};
+    else if (!rows && z == mat) *m = (zp_map){1, 1, 0, g->N};
+    else if (!rows && z == batches * mat) *m = (zp_map){bsz, batches, g->N, g->N};
+    else return ot_op_error(c, OT_ERR_SHAPE, "zero point input %d has %lld values: expected 1 or one per %s", zi,
+                            (long long)z, rows ? "row of A" : "column of B");
+    return OT_OK;
+}
+
+static ot_status mmi_infer(ot_kctx *c) {
+    OT_TRY(ot_check_dtype(c, 0, q8_types));
+    OT_TRY(ot_check_dtype(c, 1, q8_types));
+    OT_TRY(same_dtype(c, 0, 2));
+    OT_TRY(same_dtype(c, 1, 3));
+    mm_geom g;
+    zp_map m;
+    OT_TRY(mm_geometry(c, &g));
+    OT_TRY(zp_layout(c, 2, true, &g, &m));
+    OT_TRY(zp_layout(c, 3, false, &g, &m));
+    ot_set_out(c, 0, OT_INT32, g.out_rank, g.out);
+    return OT_OK;
+}
+
+/* Exact in float64 (8-bit products summed need far fewer than 53 bits), so
+   the product runs through dgemm. */
+static ot_status mmi_cpu(ot_kctx *c) {
+    mm_geom g;
+    OT_TRY(mm_geometry(c, &g));
+    ot_tensor *y = ot_out(c, 0);
+    double *d[3] = {0};
+    int64_t n[3] = {ot_tensor_numel(ot_in(c, 0)), ot_tensor_numel(ot_in(c, 1)), ot_tensor_numel(y)};
+    for (int i = 0; i < 3; i++) d[i] = ot_malloc((size_t)(n[i] ? n[i] : 1) * sizeof(double));
+    ot_status s = d[0] && d[1] && d[2] ? OT_OK : ot_op_error(c, OT_ERR_NOMEM, "out of memory");
+    for (int t = 0; t < 2 && s == OT_OK; t++) {
+        const ot_tensor *x = ot_in(c, t), *zp = ot_in(c, 2 + t);
+        zp_map m;
+        s = zp_layout(c, 2 + t, t == 0, &g, &m);
+        for (int64_t i = 0; i < n[t] && s == OT_OK; i++) {
+            int64_t zi = ((i / m.div) % m.mod) * m.mul + i % m.mod2;
+            d[t][i] = (double)(ot_load_i64(x->dtype, x->data, i) - (zp ? ot_load_i64(zp->dtype, zp->data, zi) : 0));
+        }
+    }
+    if (s == OT_OK) s = matmul_run(c, d[0], d[1], d[2], OT_DOUBLE);
+    if (s == OT_OK)
+        for (int64_t i = 0; i < n[2]; i++) ((int32_t *)y->data)[i] = (int32_t)(int64_t)d[2][i];
+    for (int i = 0; i < 3; i++) ot_free(d[i]);
+    return s;
 }
 
 /* ======================= Gemm ======================= */
@@ -366,11 +431,19 @@ static ot_status einsum_cpu(ot_kctx *c) {
 }
 
 const ot_op_def ot_ops_matmul[] = {
-    {"MatMul", "", 1, 23, 2, 2, 1, 1, "", 0, NULL, matmul_infer, matmul_cpu, 0,
-     "float16, bfloat16, float, double, int32, int64, uint32, uint64"},
-    {"Gemm", "", 6, 23, 2, 3, 1, 1, "alpha,beta,broadcast,transA,transB", sizeof(gemm_attrs), gemm_parse, gemm_infer,
-     gemm_cpu, 0, "float16, bfloat16, float, double, int32, int64, uint32, uint64"},
-    {"Einsum", "", 12, 23, 1, OT_EINSUM_MAX_INPUTS, 1, 1, "equation", sizeof(ot_einsum_eq), einsum_parse,
-     einsum_infer, einsum_cpu, 0, "all integer types, float16, bfloat16, float, double"},
+    {.name = "MatMul", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 2, .max_inputs = 2,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "", .infer = matmul_infer, .cpu = matmul_cpu,
+     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64"},
+    {.name = "MatMulInteger", .domain = "", .min_opset = 10, .max_opset = 23, .min_inputs = 2, .max_inputs = 4,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "", .infer = mmi_infer, .cpu = mmi_cpu,
+     .dtypes = "int8, uint8 -> int32"},
+    {.name = "Gemm", .domain = "", .min_opset = 6, .max_opset = 23, .min_inputs = 2, .max_inputs = 3,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "alpha,beta,broadcast,transA,transB",
+     .attrs_size = sizeof(gemm_attrs), .parse = gemm_parse, .infer = gemm_infer, .cpu = gemm_cpu,
+     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64"},
+    {.name = "Einsum", .domain = "", .min_opset = 12, .max_opset = 23, .min_inputs = 1,
+     .max_inputs = OT_EINSUM_MAX_INPUTS, .min_outputs = 1, .max_outputs = 1, .attr_names = "equation",
+     .attrs_size = sizeof(ot_einsum_eq), .parse = einsum_parse, .infer = einsum_infer, .cpu = einsum_cpu,
+     .dtypes = "all integer types, float16, bfloat16, float, double"},
 };
 const int ot_ops_matmul_count = sizeof ot_ops_matmul / sizeof ot_ops_matmul[0];

@@ -48,6 +48,8 @@ enum {
     OT_TRAIT_ALIAS = 1u << 4        /* output is a view of input 0's bytes (Reshape, Identity...) */
 };
 
+struct ot_grad_ctx;
+
 typedef struct ot_op_def {
     const char *name;
     const char *domain;     /* "" is the default ai.onnx domain */
@@ -62,6 +64,9 @@ typedef struct ot_op_def {
     ot_status (*cpu)(ot_kctx *c);
     unsigned traits;
     const char *dtypes;     /* human-readable dtype support, for docs/ops.md */
+    /* Gradient rule (ops/grad.h); NULL: the op is not differentiable here
+       (autodiff reports it when a gradient must flow through it). */
+    ot_status (*grad)(struct ot_grad_ctx *g);
 } ot_op_def;
 
 /* Registry (ops/registry.c).  Lookup is by domain ("" == "ai.onnx") and name. */

@@ -53,7 +53,8 @@ static ot_status reduce_parse(const ot_node *n, int64_t opset, void *attrs) {
     int count;
     OT_TRY(ot_attr_get_ints(n, "axes", &ax, &count));
     if (a->axes_input && count >= 0)
-        return ot_error(OT_ERR_PARSE, "node '%s' (%s): the 'axes' attribute was replaced by the 'axes' input at opset %d",
+        return ot_error(OT_ERR_PARSE,
+                        "node '%s' (%s): the 'axes' attribute was replaced by the 'axes' input at opset %d",
                         node_label(n), n->op_type, reduce_kinds[kind].axes_input_opset);
     if (!a->axes_input && ot_node_attr(n, "noop_with_empty_axes"))
         return ot_error(OT_ERR_PARSE, "node '%s' (%s): 'noop_with_empty_axes' exists only from opset %d",
@@ -86,7 +87,8 @@ static ot_status reduce_mask(const ot_kctx *c, bool *mask) {
     for (int i = 0; i < r; i++) mask[i] = n == 0 && !(a->axes_input && a->noop_empty);
     for (int64_t i = 0; i < n; i++) {
         if (axes[i] < -r || axes[i] >= r)
-            return ot_op_error(c, OT_ERR_SHAPE, "axis %lld is out of range for an input of rank %d", (long long)axes[i], r);
+            return ot_op_error(c, OT_ERR_SHAPE, "axis %lld is out of range for an input of rank %d",
+                               (long long)axes[i], r);
         int ax = (int)(axes[i] < 0 ? axes[i] + r : axes[i]);
         if (mask[ax]) return ot_op_error(c, OT_ERR_SHAPE, "axis %lld is listed twice", (long long)axes[i]);
         mask[ax] = true;

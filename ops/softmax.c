@@ -103,8 +103,10 @@ static ot_status loss_infer(ot_kctx *c) {
     bool match = t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
     for (int i = 1; match && i < t->rank; i++) match = t->dims[i] == x->dims[i + 1];
     if (!match)
-        return ot_op_error(c, OT_ERR_SHAPE, "labels %s do not match input %s: expected (N, d1, ...) for input (N, C, d1, ...)",
-                           ot_shape_str(t->rank, t->dims, st, sizeof st), ot_shape_str(x->rank, x->dims, sx, sizeof sx));
+        return ot_op_error(c, OT_ERR_SHAPE,
+                           "labels %s do not match input %s: expected (N, d1, ...) for input (N, C, d1, ...)",
+                           ot_shape_str(t->rank, t->dims, st, sizeof st),
+                           ot_shape_str(x->rank, x->dims, sx, sizeof sx));
     if (w) {
         if (w->dtype != x->dtype)
             return ot_op_error(c, OT_ERR_TYPE, "weights are %s but the input is %s", ot_dtype_name(w->dtype),
@@ -153,8 +155,10 @@ static ot_status loss_run(ot_kctx *c, bool from_scores) {
         int64_t v = t->dtype == OT_INT32 ? ((const int32_t *)t->data)[bad] : ((const int64_t *)t->data)[bad];
         if (a->has_ignore)
             return ot_op_error(c, OT_ERR_INVALID_ARG,
-                               "label %lld at sample %s is outside [0, %lld) (C = %lld classes) and is not ignore_index %lld",
-                               (long long)v, where, (long long)args.C, (long long)args.C, (long long)a->ignore_index);
+                               "label %lld at sample %s is outside [0, %lld) (C = %lld classes) and is not "
+                               "ignore_index %lld",
+                               (long long)v, where, (long long)args.C, (long long)args.C,
+                               (long long)a->ignore_index);
         return ot_op_error(c, OT_ERR_INVALID_ARG, "label %lld at sample %s is outside [0, %lld) (C = %lld classes)",
                            (long long)v, where, (long long)args.C, (long long)args.C);
     }

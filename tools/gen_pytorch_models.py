@@ -33,6 +33,7 @@ and re-running rewrites byte-identical files on the same torch build.
 
 import argparse
 import copy
+import importlib.util
 import json
 import math
 import os
@@ -327,10 +328,9 @@ def generate(args):
         manifest = os.path.join(npy_dir, "manifest.json")
         with open(manifest, "w") as f:
             json.dump({"cases": cases}, f)
-        try:
-            import onnx  # noqa: F401
+        if importlib.util.find_spec("onnx"):
             rc = convert(manifest)
-        except ImportError:
+        else:
             python = args.python or default_python()
             if not os.access(python, os.X_OK):
                 raise SystemExit("gen_pytorch_models: no `onnx` in this python and %s is not executable: "

@@ -144,6 +144,14 @@ static void ot_finish_moments(double k, double s, double q, double n, double *me
                broadcast): within the row when P <= D, else across rows.       */    \
             const T *sp = scale + (P > D ? (r * D) % P : 0);                                         \
             int64_t ps = P > D ? D : P;                                                              \
+            if (bias && Pb == P) { /* the usual case: one pass */                                    \
+                const T *bp = bias + (sp - scale);                                                   \
+                for (int64_t j0 = 0; j0 < D; j0 += ps)                                               \
+                    for (int64_t j = 0; j < ps; j++)                                                 \
+                        ST_##SUF(yp, j0 + j,                                                         \
+                                 (LD_##SUF(xp, j0 + j) - m) * iv * LD_##SUF(sp, j) + LD_##SUF(bp, j)); \
+                continue;                                                                            \
+            }                                                                                        \
             for (int64_t j0 = 0; j0 < D; j0 += ps)                                                   \
                 for (int64_t j = 0; j < ps; j++)                                                     \
                     ST_##SUF(yp, j0 + j, (LD_##SUF(xp, j0 + j) - m) * iv * LD_##SUF(sp, j));         \

@@ -166,140 +166,147 @@ static inline void odo_next(const int64_t *d, const int64_t *s, int n, int64_t *
 #define EXP_F64(v) exp(v)
 
 /* Form B: for each reduced row r in [r0, r1), run BODY on v = q[i], i < w. */
-#define ROWS(BODY)                                                                   \
-    do {                                                                             \
-        int64_t dig[OT_MAX_RANK];                                                    \
-        int64_t off = odo_start(p->rd, p->rs, p->nr, r0, dig);                       \
-        for (int64_t r = r0; r < r1; r++) {                                          \
-            const T_ *q = x + off;                                                   \
-            _Pragma("omp simd") for (int64_t i = 0; i < w; i++) {                    \
-                double v = q[i];                                                     \
-                BODY;                                                                \
-            }                                                                        \
-            odo_next(p->rd, p->rs, p->nr, dig, &off);                                \
-        }                                                                            \
+#define ROWS(BODY)                                                                                  \
+    do {                                                                                            \
+        int64_t dig[OT_MAX_RANK];                                                                   \
+        int64_t off = odo_start(p->rd, p->rs, p->nr, r0, dig);                                      \
+        for (int64_t r = r0; r < r1; r++) {                                                         \
+            const T_ *q = x + off;                                                                  \
+            _Pragma("omp simd") for (int64_t i = 0; i < w; i++) {                                   \
+                double v = q[i];                                                                    \
+                BODY;                                                                               \
+            }                                                                                       \
+            odo_next(p->rd, p->rs, p->nr, dig, &off);                                               \
+        }                                                                                           \
     } while (0)
 
-#define OT_DEF_RED(SFX, T, EXP)                                                              \
-    /* One contiguous run of a form-A reduction. */                                          \
-    OT_SIMD_CLONES static red_acc run_##SFX(const T *q, int64_t L, red_kind k) {                           \
-        red_acc s = acc_init(k);                                                            \
-        double a = s.a;                                                                     \
-        int nan = 0;                                                                        \
-        switch (k) {                                                                        \
-        case K_ADD: _Pragma("omp simd reduction(+:a)") for (int64_t i = 0; i < L; i++) a += q[i]; break; \
-        case K_ABS: _Pragma("omp simd reduction(+:a)") for (int64_t i = 0; i < L; i++) a +=  \
-            fabs((double)q[i]); break;                                                      \
-        case K_SQ: _Pragma("omp simd reduction(+:a)") for (int64_t i = 0; i < L; i++) a +=   \
-            (double)q[i] * q[i]; break;                                                     \
-        case K_MUL: _Pragma("omp simd reduction(*:a)") for (int64_t i = 0; i < L; i++) a *= q[i]; break; \
-        case K_MIN: _Pragma("omp simd reduction(min:a) reduction(|:nan)") for (int64_t i = 0; i < L; i++) { \
-                double v = q[i];                                                            \
-                a = v < a ? v : a;                                                          \
-                nan |= v != v;                                                              \
-            }                                                                               \
-            break;                                                                          \
-        default: /* K_MAX, and the first pass of K_LSE */                                   \
+#define OT_DEF_RED(SFX, T, EXP)                                                                     \
+    /* One contiguous run of a form-A reduction. */                                                 \
+    OT_SIMD_CLONES static red_acc run_##SFX(const T *q, int64_t L, red_kind k) {                    \
+        red_acc s = acc_init(k);                                                                    \
+        double a = s.a;                                                                             \
+        int nan = 0;                                                                                \
+        switch (k) {                                                                                \
+        case K_ADD:                                                                                 \
+            _Pragma("omp simd reduction(+:a)") for (int64_t i = 0; i < L; i++) a += q[i];           \
+            break;                                                                                  \
+        case K_ABS:                                                                                 \
+            _Pragma("omp simd reduction(+:a)") for (int64_t i = 0; i < L; i++) a += fabs((double)q[i]); \
+            break;                                                                                  \
+        case K_SQ:                                                                                  \
+            _Pragma("omp simd reduction(+:a)") for (int64_t i = 0; i < L; i++) a += (double)q[i] * q[i]; \
+            break;                                                                                  \
+        case K_MUL:                                                                                 \
+            _Pragma("omp simd reduction(*:a)") for (int64_t i = 0; i < L; i++) a *= q[i];           \
+            break;                                                                                  \
+        case K_MIN:                                                                                 \
+            _Pragma("omp simd reduction(min:a) reduction(|:nan)") for (int64_t i = 0; i < L; i++) { \
+                double v = q[i];                                                                    \
+                a = v < a ? v : a;                                                                  \
+                nan |= v != v;                                                                      \
+            }                                                                                       \
+            break;                                                                                  \
+        default: /* K_MAX, and the first pass of K_LSE */                                           \
             _Pragma("omp simd reduction(max:a) reduction(|:nan)") for (int64_t i = 0; i < L; i++) { \
-                double v = q[i];                                                            \
-                a = v > a ? v : a;                                                          \
-                nan |= v != v;                                                              \
-            }                                                                               \
-            break;                                                                          \
-        }                                                                                   \
-        s.a = nan ? NAN : a;                                                                \
-        if (k == K_LSE && !nan) {                                                           \
-            double sh = lse_shift(a), b = 0;                                                \
+                double v = q[i];                                                                    \
+                a = v > a ? v : a;                                                                  \
+                nan |= v != v;                                                                      \
+            }                                                                                       \
+            break;                                                                                  \
+        }                                                                                           \
+        s.a = nan ? NAN : a;                                                                        \
+        if (k == K_LSE && !nan) {                                                                   \
+            double sh = lse_shift(a), b = 0;                                                        \
             _Pragma("omp simd reduction(+:b)") for (int64_t i = 0; i < L; i++) b += EXP(q[i] - sh); \
-            s.b = b;                                                                        \
-        }                                                                                   \
-        return s;                                                                           \
-    }                                                                                       \
-    /* Form A: elements [r0, r1) of the reduced range of the output at x. */                \
+            s.b = b;                                                                                \
+        }                                                                                           \
+        return s;                                                                                   \
+    }                                                                                               \
+    /* Form A: elements [r0, r1) of the reduced range of the output at x. */                        \
     static red_acc acc_a_##SFX(const T *x, const red_plan *p, int64_t r0, int64_t r1, red_kind k) { \
-        int64_t L = p->rd[p->nr - 1], j = r0 % L, dig[OT_MAX_RANK];                         \
-        int64_t off = odo_start(p->rd, p->rs, p->nr - 1, r0 / L, dig);                      \
-        red_acc s = acc_init(k);                                                            \
-        while (r0 < r1) {                                                                   \
-            int64_t len = L - j < r1 - r0 ? L - j : r1 - r0;                                \
-            s = acc_combine(k, s, run_##SFX(x + off + j, len, k));                          \
-            r0 += len;                                                                      \
-            j = 0;                                                                          \
-            odo_next(p->rd, p->rs, p->nr - 1, dig, &off);                                   \
-        }                                                                                   \
-        return s;                                                                           \
-    }                                                                                       \
-    /* Form B: rows [r0, r1) for the w adjacent outputs at x, into out[0..w). */           \
-    OT_SIMD_CLONES static void acc_b_##SFX(const T *x, const red_plan *p, int64_t w, int64_t r0, int64_t r1, red_kind k, \
-                            red_acc *out) {                                                 \
-        typedef T T_;                                                                       \
-        double a[KB], b[KB];                                                                \
-        red_acc s0 = acc_init(k);                                                           \
-        for (int64_t i = 0; i < w; i++) {                                                   \
-            a[i] = s0.a;                                                                    \
-            b[i] = 0;                                                                       \
-        }                                                                                   \
-        switch (k) {                                                                        \
-        case K_ADD: ROWS(a[i] += v); break;                                                 \
-        case K_ABS: ROWS(a[i] += fabs(v)); break;                                           \
-        case K_SQ: ROWS(a[i] += v * v); break;                                              \
-        case K_MUL: ROWS(a[i] *= v); break;                                                 \
-        case K_MIN: ROWS(a[i] = (v < a[i] || v != v) ? v : a[i]); break;                    \
-        default: ROWS(a[i] = (v > a[i] || v != v) ? v : a[i]); break;                      \
-        }                                                                                   \
-        if (k == K_LSE) {                                                                   \
-            double sh[KB];                                                                  \
-            for (int64_t i = 0; i < w; i++) sh[i] = lse_shift(a[i]);                        \
-            ROWS(b[i] += EXP(v - sh[i]));                                                   \
-        }                                                                                   \
-        for (int64_t i = 0; i < w; i++) out[i] = (red_acc){a[i], b[i]};                     \
-    }                                                                                       \
-    static void reduce_##SFX(ot_reduce_op op, const T *x, T *y, const red_plan *p) {        \
-        red_kind k = kind_of(op);                                                           \
-        bool form_a = p->nr > 0 && p->rs[p->nr - 1] == 1;                                   \
-        int64_t K = form_a ? 1 : (p->nk ? p->kd[p->nk - 1] : 1);                            \
-        int64_t width = K < KB ? K : KB, nkb = (K + KB - 1) / KB;                           \
-        int64_t tasks = p->O / K * nkb, nch = 1, R = p->R;                                  \
-        if (tasks < TARGET_UNITS) {                                                         \
-            nch = (TARGET_UNITS + tasks - 1) / tasks;                                       \
-            if (nch > R * width / CHUNK_MIN) nch = R * width / CHUNK_MIN;                   \
-            if (nch > R) nch = R;                                                           \
-            if (nch * tasks * width > PART_CAP) nch = PART_CAP / (tasks * width);           \
-            if (nch < 1) nch = 1;                                                           \
-        }                                                                                   \
-        red_acc part[PART_CAP];                                                             \
-        int64_t units = tasks * nch, work = p->O * R;                                       \
-        _Pragma("omp parallel for schedule(static) if (work > PAR_MIN)")                    \
-        for (int64_t u = 0; u < units; u++) {                                               \
-            int64_t t = u / nch, ch = u % nch;                                              \
-            int64_t r0 = ch * R / nch, r1 = (ch + 1) * R / nch, dig[OT_MAX_RANK];           \
-            if (form_a) {                                                                   \
-                int64_t base = odo_start(p->kd, p->ks, p->nk, t, dig);                      \
-                red_acc s = acc_a_##SFX(x + base, p, r0, r1, k);                            \
-                if (nch == 1) y[t] = (T)acc_final(op, s, R);                                \
-                else part[u] = s;                                                           \
-            } else {                                                                        \
-                int64_t oo = t / nkb, k0 = (t % nkb) * KB, w = K - k0 < KB ? K - k0 : KB;  \
-                int64_t base = odo_start(p->kd, p->ks, p->nk - 1, oo, dig) + k0;            \
-                red_acc s[KB];                                                              \
-                acc_b_##SFX(x + base, p, w, r0, r1, k, s);                                  \
-                for (int64_t i = 0; i < w; i++) {                                           \
-                    if (nch == 1) y[oo * K + k0 + i] = (T)acc_final(op, s[i], R);           \
-                    else part[u * width + i] = s[i];                                        \
-                }                                                                           \
-            }                                                                               \
-        }                                                                                   \
-        if (nch == 1) return;                                                               \
-        for (int64_t t = 0; t < tasks; t++) {                                               \
-            int64_t k0 = (t % nkb) * KB, w = K - k0 < KB ? K - k0 : KB;                     \
-            int64_t yo = form_a ? t : t / nkb * K + k0;                                     \
-            for (int64_t i = 0; i < w; i++) {                                               \
-                red_acc s = part[t * nch * width + i];                                      \
-                for (int64_t ch = 1; ch < nch; ch++)                                        \
-                    s = acc_combine(k, s, part[(t * nch + ch) * width + i]);                \
-                y[yo + i] = (T)acc_final(op, s, R);                                         \
-            }                                                                               \
-        }                                                                                   \
+        int64_t L = p->rd[p->nr - 1], j = r0 % L, dig[OT_MAX_RANK];                                 \
+        int64_t off = odo_start(p->rd, p->rs, p->nr - 1, r0 / L, dig);                              \
+        red_acc s = acc_init(k);                                                                    \
+        while (r0 < r1) {                                                                           \
+            int64_t len = L - j < r1 - r0 ? L - j : r1 - r0;                                        \
+            s = acc_combine(k, s, run_##SFX(x + off + j, len, k));                                  \
+            r0 += len;                                                                              \
+            j = 0;                                                                                  \
+            odo_next(p->rd, p->rs, p->nr - 1, dig, &off);                                           \
+        }                                                                                           \
+        return s;                                                                                   \
+    }                                                                                               \
+    /* Form B: rows [r0, r1) for the w adjacent outputs at x, into out[0..w). */                    \
+    OT_SIMD_CLONES static void acc_b_##SFX(const T *x, const red_plan *p, int64_t w, int64_t r0,    \
+                                           int64_t r1, red_kind k, red_acc *out) {                  \
+        typedef T T_;                                                                               \
+        double a[KB], b[KB];                                                                        \
+        red_acc s0 = acc_init(k);                                                                   \
+        for (int64_t i = 0; i < w; i++) {                                                           \
+            a[i] = s0.a;                                                                            \
+            b[i] = 0;                                                                               \
+        }                                                                                           \
+        switch (k) {                                                                                \
+        case K_ADD: ROWS(a[i] += v); break;                                                         \
+        case K_ABS: ROWS(a[i] += fabs(v)); break;                                                   \
+        case K_SQ: ROWS(a[i] += v * v); break;                                                      \
+        case K_MUL: ROWS(a[i] *= v); break;                                                         \
+        case K_MIN: ROWS(a[i] = (v < a[i] || v != v) ? v : a[i]); break;                            \
+        default: ROWS(a[i] = (v > a[i] || v != v) ? v : a[i]); break;                               \
+        }                                                                                           \
+        if (k == K_LSE) {                                                                           \
+            double sh[KB];                                                                          \
+            for (int64_t i = 0; i < w; i++) sh[i] = lse_shift(a[i]);                                \
+            ROWS(b[i] += EXP(v - sh[i]));                                                           \
+        }                                                                                           \
+        for (int64_t i = 0; i < w; i++) out[i] = (red_acc){a[i], b[i]};                             \
+    }                                                                                               \
+    static void reduce_##SFX(ot_reduce_op op, const T *x, T *y, const red_plan *p) {                \
+        red_kind k = kind_of(op);                                                                   \
+        bool form_a = p->nr > 0 && p->rs[p->nr - 1] == 1;                                           \
+        int64_t K = form_a ? 1 : (p->nk ? p->kd[p->nk - 1] : 1);                                    \
+        int64_t width = K < KB ? K : KB, nkb = (K + KB - 1) / KB;                                   \
+        int64_t tasks = p->O / K * nkb, nch = 1, R = p->R;                                          \
+        if (tasks < TARGET_UNITS) {                                                                 \
+            nch = (TARGET_UNITS + tasks - 1) / tasks;                                               \
+            if (nch > R * width / CHUNK_MIN) nch = R * width / CHUNK_MIN;                           \
+            if (nch > R) nch = R;                                                                   \
+            if (nch * tasks * width > PART_CAP) nch = PART_CAP / (tasks * width);                   \
+            if (nch < 1) nch = 1;                                                                   \
+        }                                                                                           \
+        red_acc part[PART_CAP];                                                                     \
+        int64_t units = tasks * nch, work = p->O * R;                                               \
+        _Pragma("omp parallel for schedule(static) if (work > PAR_MIN)")                            \
+        for (int64_t u = 0; u < units; u++) {                                                       \
+            int64_t t = u / nch, ch = u % nch;                                                      \
+            int64_t r0 = ch * R / nch, r1 = (ch + 1) * R / nch, dig[OT_MAX_RANK];                   \
+            if (form_a) {                                                                           \
+                int64_t base = odo_start(p->kd, p->ks, p->nk, t, dig);                              \
+                red_acc s = acc_a_##SFX(x + base, p, r0, r1, k);                                    \
+                if (nch == 1) y[t] = (T)acc_final(op, s, R);                                        \
+                else part[u] = s;                                                                   \
+            } else {                                                                                \
+                int64_t oo = t / nkb, k0 = (t % nkb) * KB, w = K - k0 < KB ? K - k0 : KB;           \
+                int64_t base = odo_start(p->kd, p->ks, p->nk - 1, oo, dig) + k0;                    \
+                red_acc s[KB];                                                                      \
+                acc_b_##SFX(x + base, p, w, r0, r1, k, s);                                          \
+                for (int64_t i = 0; i < w; i++) {                                                   \
+                    if (nch == 1) y[oo * K + k0 + i] = (T)acc_final(op, s[i], R);                   \
+                    else part[u * width + i] = s[i];                                                \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        if (nch == 1) return;                                                                       \
+        for (int64_t t = 0; t < tasks; t++) {                                                       \
+            int64_t k0 = (t % nkb) * KB, w = K - k0 < KB ? K - k0 : KB;                             \
+            int64_t yo = form_a ? t : t / nkb * K + k0;                                             \
+            for (int64_t i = 0; i < w; i++) {                                                       \
+                red_acc s = part[t * nch * width + i];                                              \
+                for (int64_t ch = 1; ch < nch; ch++)                                                \
+                    s = acc_combine(k, s, part[(t * nch + ch) * width + i]);                        \
+                y[yo + i] = (T)acc_final(op, s, R);                                                 \
+            }                                                                                       \
+        }                                                                                           \
     }
 
 OT_DEF_RED(f32, float, EXP_F32)
@@ -425,37 +432,37 @@ void ot_cpu_reduce(ot_reduce_op op, ot_dtype dt, const void *x, void *y, int ran
 
 /* Tiles of w <= TW positions along inner; NaN beats any number, and a later
    NaN replaces an earlier one only with select_last. */
-#define OT_DEF_ARG(SFX, T, CT, LD, ISNAN)                                                   \
+#define OT_DEF_ARG(SFX, T, CT, LD, ISNAN)                                                           \
     static void arg_##SFX(const T *x, int64_t *y, int64_t outer, int64_t n, int64_t inner, bool mx, \
-                          bool last) {                                                      \
-        int64_t nt = (inner + TW - 1) / TW, work = outer * n * inner;                       \
-        _Pragma("omp parallel for schedule(static) if (work > PAR_MIN)")                    \
-        for (int64_t t = 0; t < outer * nt; t++) {                                          \
-            int64_t o = t / nt, j0 = (t % nt) * TW, w = inner - j0 < TW ? inner - j0 : TW;  \
-            const T *base = x + o * n * inner + j0;                                         \
-            CT bv[TW];                                                                      \
-            int64_t bi[TW];                                                                 \
-            for (int64_t j = 0; j < w; j++) {                                               \
-                bv[j] = LD(base, j);                                                        \
-                bi[j] = 0;                                                                  \
-            }                                                                               \
-            for (int64_t c = 1; c < n; c++) {                                               \
-                const T *q = base + c * inner;                                              \
-                for (int64_t j = 0; j < w; j++) {                                           \
-                    CT v = LD(q, j), b = bv[j];                                             \
-                    bool take;                                                              \
-                    if (ISNAN(b)) take = last && ISNAN(v);                                  \
-                    else if (ISNAN(v)) take = true;                                         \
-                    else if (mx) take = last ? v >= b : v > b;                              \
-                    else take = last ? v <= b : v < b;                                      \
-                    if (take) {                                                             \
-                        bv[j] = v;                                                          \
-                        bi[j] = c;                                                          \
-                    }                                                                       \
-                }                                                                           \
-            }                                                                               \
-            for (int64_t j = 0; j < w; j++) y[o * inner + j0 + j] = bi[j];                  \
-        }                                                                                   \
+                          bool last) {                                                              \
+        int64_t nt = (inner + TW - 1) / TW, work = outer * n * inner;                               \
+        _Pragma("omp parallel for schedule(static) if (work > PAR_MIN)")                            \
+        for (int64_t t = 0; t < outer * nt; t++) {                                                  \
+            int64_t o = t / nt, j0 = (t % nt) * TW, w = inner - j0 < TW ? inner - j0 : TW;          \
+            const T *base = x + o * n * inner + j0;                                                 \
+            CT bv[TW];                                                                              \
+            int64_t bi[TW];                                                                         \
+            for (int64_t j = 0; j < w; j++) {                                                       \
+                bv[j] = LD(base, j);                                                                \
+                bi[j] = 0;                                                                          \
+            }                                                                                       \
+            for (int64_t c = 1; c < n; c++) {                                                       \
+                const T *q = base + c * inner;                                                      \
+                for (int64_t j = 0; j < w; j++) {                                                   \
+                    CT v = LD(q, j), b = bv[j];                                                     \
+                    bool take;                                                                      \
+                    if (ISNAN(b)) take = last && ISNAN(v);                                          \
+                    else if (ISNAN(v)) take = true;                                                 \
+                    else if (mx) take = last ? v >= b : v > b;                                      \
+                    else take = last ? v <= b : v < b;                                              \
+                    if (take) {                                                                     \
+                        bv[j] = v;                                                                  \
+                        bi[j] = c;                                                                  \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+            for (int64_t j = 0; j < w; j++) y[o * inner + j0 + j] = bi[j];                          \
+        }                                                                                           \
     }
 
 OT_DEF_ARG(f32, float, float, LD_DIRECT, IS_NAN_F)
@@ -499,31 +506,31 @@ void ot_cpu_argreduce(bool want_max, bool select_last, ot_dtype dt, const void *
 #define LD_WRAP(p, i) ((uint64_t)(int64_t)(p)[i])
 
 /* Floats accumulate in double; integers in uint64 (wrapping like numpy's). */
-#define OT_DEF_CUMSUM(SFX, T, AT, LD, ST)                                                   \
-    static void cumsum_##SFX(const T *x, T *y, int64_t outer, int64_t n, int64_t inner, bool excl, \
-                             bool rev) {                                                    \
-        int64_t nt = (inner + TW - 1) / TW, work = outer * n * inner;                       \
-        _Pragma("omp parallel for schedule(static) if (work > PAR_MIN)")                    \
-        for (int64_t t = 0; t < outer * nt; t++) {                                          \
-            int64_t o = t / nt, j0 = (t % nt) * TW, w = inner - j0 < TW ? inner - j0 : TW;  \
-            AT acc[TW];                                                                     \
-            for (int64_t j = 0; j < w; j++) acc[j] = 0;                                     \
-            for (int64_t k = 0; k < n; k++) {                                               \
-                int64_t off = (o * n + (rev ? n - 1 - k : k)) * inner + j0;                 \
-                const T *p = x + off;                                                       \
-                T *q = y + off;                                                             \
-                for (int64_t j = 0; j < w; j++) {                                           \
-                    AT v = (AT)LD(p, j);                                                    \
-                    if (excl) {                                                             \
-                        ST(q, j, acc[j]);                                                \
-                        acc[j] += v;                                                        \
-                    } else {                                                                \
-                        acc[j] += v;                                                        \
-                        ST(q, j, acc[j]);                                                \
-                    }                                                                       \
-                }                                                                           \
-            }                                                                               \
-        }                                                                                   \
+#define OT_DEF_CUMSUM(SFX, T, AT, LD, ST)                                                           \
+    static void cumsum_##SFX(const T *x, T *y, int64_t outer, int64_t n, int64_t inner, bool excl,  \
+                             bool rev) {                                                            \
+        int64_t nt = (inner + TW - 1) / TW, work = outer * n * inner;                               \
+        _Pragma("omp parallel for schedule(static) if (work > PAR_MIN)")                            \
+        for (int64_t t = 0; t < outer * nt; t++) {                                                  \
+            int64_t o = t / nt, j0 = (t % nt) * TW, w = inner - j0 < TW ? inner - j0 : TW;          \
+            AT acc[TW];                                                                             \
+            for (int64_t j = 0; j < w; j++) acc[j] = 0;                                             \
+            for (int64_t k = 0; k < n; k++) {                                                       \
+                int64_t off = (o * n + (rev ? n - 1 - k : k)) * inner + j0;                         \
+                const T *p = x + off;                                                               \
+                T *q = y + off;                                                                     \
+                for (int64_t j = 0; j < w; j++) {                                                   \
+                    AT v = (AT)LD(p, j);                                                            \
+                    if (excl) {                                                                     \
+                        ST(q, j, acc[j]);                                                           \
+                        acc[j] += v;                                                                \
+                    } else {                                                                        \
+                        acc[j] += v;                                                                \
+                        ST(q, j, acc[j]);                                                           \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
     }
 
 OT_DEF_CUMSUM(f32, float, double, LD_DIRECT, ST_DIRECT)

@@ -135,6 +135,9 @@ ot_status ot_attr_get_ints(const ot_node *n, const char *name, const int64_t **o
 ot_status ot_attr_get_floats(const ot_node *n, const char *name, const float **out, int *count);
 ot_status ot_attr_get_tensor(const ot_node *n, const char *name, const ot_tensor **out);
 
+/* Deep copy; `parent` becomes the copy's enclosing graph (NULL at top level). */
+ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out);
+
 /* Checks structure: every input defined before use, ids in range, unique
    output names.  Returns OT_ERR_PARSE with a message naming the node. */
 ot_status ot_graph_verify(const ot_graph *g);

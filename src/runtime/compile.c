@@ -285,8 +285,12 @@ static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, co
         const ot_value *val = &g->values[v];
         if (val->init && (val->role == OT_ROLE_INITIALIZER || val->role == OT_ROLE_CONSTANT)) {
             ot_tensor_set_shape(&p->slots[v], val->init->dtype, val->init->rank, val->init->dims);
-            p->slots[v].data = val->init->data; /* borrowed from the graph */
-            p->kinds[v] = OT_SLOT_CONST;
+            if (opt->mutable_values && opt->mutable_values[v]) {
+                p->kinds[v] = OT_SLOT_PARAM; /* data attached after inference: it is not a constant */
+            } else {
+                p->slots[v].data = val->init->data; /* borrowed from the graph */
+                p->kinds[v] = OT_SLOT_CONST;
+            }
         }
     }
     if ((s = ot_bind_inputs(g, inputs, spec, p))) goto out;
@@ -297,8 +301,10 @@ static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, co
             s = ot_error(OT_ERR_PARSE, "graph output '%s' is never produced", g->values[g->outputs[k]].name);
             goto out;
         }
-    for (int v = 0; v < nv; v++)
+    for (int v = 0; v < nv; v++) {
         if (p->kinds[v] == OT_SLOT_BUFFER) p->slots[v].data = buffers[v];
+        if (p->kinds[v] == OT_SLOT_PARAM) p->slots[v].data = g->values[v].init->data;
+    }
 out:
     if (s || *restart)
         for (int v = 0; v < nv; v++)

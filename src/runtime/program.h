@@ -23,7 +23,10 @@ typedef enum ot_slot_kind {
     OT_SLOT_UNUSED = 0,
     OT_SLOT_INPUT,    /* bound to the caller's tensor at each run */
     OT_SLOT_CONST,    /* known at compile time (initializer, constant, folded) */
-    OT_SLOT_BUFFER    /* produced by a step into its own buffer */
+    OT_SLOT_BUFFER,   /* produced by a step into its own buffer */
+    OT_SLOT_PARAM     /* a persistent, mutable initializer (trained parameter,
+                         BatchNorm statistics): its bytes live in the graph's
+                         initializer and change between runs, so never folded */
 } ot_slot_kind;
 
 typedef struct ot_program {
@@ -47,6 +50,7 @@ typedef struct ot_program {
 typedef struct ot_compile_options {
     bool training;
     uint64_t seed;
+    const bool *mutable_values; /* per value id, or NULL: initializers that change between runs */
 } ot_compile_options;
 
 /* Lists every node whose op (or its opset) is not supported, all at once. */

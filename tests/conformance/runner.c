@@ -2,7 +2,7 @@
  * through the public API and compares outputs with the expected ones.
  *
  *   conformance --root DIR [--root DIR]... [--filter S] [--expect FILE]
- *               [--write-passing FILE] [--report FILE] [-v]
+ *               [--write-passing FILE] [--report FILE] [--max-abs-error X] [-v]
  *
  * Each case runs in a forked child (a crash or a hang fails that case only).
  * A case is "unsupported" when the library says OT_ERR_UNSUPPORTED, "fail"
@@ -72,6 +72,11 @@ static double elem(const ot_tensor *t, int64_t i) {
     }
 }
 
+/* When > 0: floats must match within this absolute error (golden models);
+   otherwise the ONNX backend tests' default tolerance (rtol 1e-3, atol 1e-7). */
+static double max_abs_error;
+static double worst_error; /* largest |got - want| over float outputs of the case */
+
 /* Returns NULL when equal, else a description in buf. */
 static const char *compare(const ot_tensor *got, const ot_tensor *want, char *buf, size_t cap) {
     if (ot_tensor_dtype(got) != ot_tensor_dtype(want)) {
@@ -95,7 +100,11 @@ static const char *compare(const ot_tensor *got, const ot_tensor *want, char *bu
         if (!fl) ok = a == b;
         else if (isnan(a) || isnan(b)) ok = isnan(a) && isnan(b);
         else if (isinf(a) || isinf(b)) ok = a == b;
-        else ok = fabs(a - b) <= atol + rtol * fabs(b);
+        else {
+            double e = fabs(a - b);
+            if (e > worst_error) worst_error = e;
+            ok = max_abs_error > 0 ? e <= max_abs_error : e <= atol + rtol * fabs(b);
+        }
         if (!ok) {
             snprintf(buf, cap, "element %lld: got %.9g, expected %.9g", (long long)i, a, b);
             return buf;
@@ -157,6 +166,7 @@ static int run_case(const char *dir, char *msg, size_t cap) {
     }
     for (int k = 0; k < nsets; k++) free(sets[k]);
     free(sets);
+    if (result == RES_PASS) snprintf(msg, cap, "max abs error %.3g", worst_error);
     ot_session_free(s);
     ot_model_free(m);
     return result;
@@ -200,9 +210,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--expect") && i + 1 < argc) expect = argv[++i];
         else if (!strcmp(argv[i], "--write-passing") && i + 1 < argc) write_passing = argv[++i];
         else if (!strcmp(argv[i], "--report") && i + 1 < argc) report = argv[++i];
+        else if (!strcmp(argv[i], "--max-abs-error") && i + 1 < argc) max_abs_error = atof(argv[++i]);
         else if (!strcmp(argv[i], "-v")) verbose = 1;
         else {
-            fprintf(stderr, "usage: %s --root DIR [--root DIR]... [--filter S] [--expect FILE] [--write-passing FILE] [--report FILE] [-v]\n", argv[0]);
+            fprintf(stderr, "usage: %s --root DIR [--root DIR]... [--filter S] [--expect FILE] [--write-passing FILE] [--report FILE] [--max-abs-error X] [-v]\n", argv[0]);
             return 2;
         }
     }

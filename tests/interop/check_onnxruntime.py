@@ -109,8 +109,9 @@ def check_case(case_dir, tol):
         results = [run(ins) for _, ins, _ in data]
     except Exception as e:  # NOT_IMPLEMENTED, unsupported opset, ...
         note = "onnxruntime cannot run it (%s)" % str(e).strip().splitlines()[0][:160]
-        engine = "self-check" if any(o.domain in ("", "ai.onnx") and o.version >= 18 for o in model.opset_import) \
-            and os.path.basename(case_dir).startswith("test_helper_") else "onnx.reference"
+        # The helper models' references come from onnx.reference: checking
+        # them with it again proves nothing beyond the file round trip.
+        engine = "self-check" if model.producer_name.endswith("gen_helper_models.py") else "onnx.reference"
         try:
             run = ref_runner(model_path)
             results = [run(ins) for _, ins, _ in data]

@@ -169,6 +169,34 @@ static void test_matmul(void) {
     ot_tensor_free(in[1]);
 }
 
+/* MatMulInteger: (2, 3, 4) uint8 x (4, 5) int8 with per-row and per-column
+   zero points, against integer loops. */
+static void test_matmul_integer(void) {
+    int64_t da[3] = {2, 3, 4}, db[2] = {4, 5}, dza[3] = {2, 3, 1}, dzb[1] = {5};
+    ot_tensor *in[4] = {tensor(OT_UINT8, 3, da, true), tensor(OT_INT8, 2, db, true), tensor(OT_UINT8, 3, dza, true),
+                        tensor(OT_INT8, 1, dzb, true)}, *y;
+    node_t n = make_node("MatMulInteger", 4);
+    ot_status s = run(&n, 10, in, 4, &y);
+    CHECK_MSG(s == OT_OK, "%s", ot_last_error());
+    if (s == OT_OK) {
+        CHECK(y->dtype == OT_INT32 && y->rank == 3 && y->dims[2] == 5);
+        int bad = 0;
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 5; j++) {
+                    int64_t acc = 0;
+                    for (int k = 0; k < 4; k++)
+                        acc += (ot_load_i64(OT_UINT8, in[0]->data, (b * 3 + i) * 4 + k) -
+                                ot_load_i64(OT_UINT8, in[2]->data, b * 3 + i)) *
+                               (ot_load_i64(OT_INT8, in[1]->data, k * 5 + j) - ot_load_i64(OT_INT8, in[3]->data, j));
+                    bad += ((int32_t *)y->data)[(b * 3 + i) * 5 + j] != acc;
+                }
+        CHECK(bad == 0);
+    }
+    ot_tensor_free(y);
+    for (int i = 0; i < 4; i++) ot_tensor_free(in[i]);
+}
+
 /* -------------------------------------------------------------- Gemm */
 
 static void gemm_case(ot_dtype dt, int64_t M, int64_t N, int64_t K, int ta, int tb, float alpha, float beta, int rc,
@@ -350,6 +378,7 @@ static void test_einsum(void) {
 
 int main(void) {
     test_matmul();
+    test_matmul_integer();
     test_gemm();
     test_einsum();
     return check_done();

@@ -247,7 +247,8 @@ static void test_moments_accuracy(void) {
 static void check_ln(ot_dtype dt, int rank, const int64_t *xd, int64_t axis, int srank, const int64_t *sd,
                      int with_bias, int n_out, int64_t stash) {
     ot_tensor *in[3] = {rand_tensor(dt, rank, xd), rand_tensor(dt, srank, sd), NULL};
-    if (with_bias) in[2] = rand_tensor(dt, srank, sd);
+    if (with_bias) /* with_bias 2: B is only the last dim, a shorter period than Scale */
+        in[2] = with_bias == 2 ? rand_tensor(dt, 1, sd + srank - 1) : rand_tensor(dt, srank, sd);
     attr_spec a[3] = {INT("axis", axis), FLT("epsilon", 0.1f), INT("stash_type", stash)};
     op_run r;
     ot_status s = run_op(&r, "LayerNormalization", 17, with_bias ? 3 : 2, in, n_out, a, 3);
@@ -255,6 +256,7 @@ static void check_ln(ot_dtype dt, int rank, const int64_t *xd, int64_t axis, int
     if (s == OT_OK) {
         int ax = (int)(axis < 0 ? axis + rank : axis);
         int64_t rows = 1, D = 1, n = ot_tensor_numel(in[0]), P = ot_tensor_numel(in[1]);
+        int64_t Pb = with_bias ? ot_tensor_numel(in[2]) : 1;
         for (int i = 0; i < rank; i++) *(i < ax ? &rows : &D) *= xd[i];
         double *y = malloc(sizeof(double) * (size_t)n), *mu = malloc(sizeof(double) * (size_t)rows),
                *iv = malloc(sizeof(double) * (size_t)rows);
@@ -267,7 +269,7 @@ static void check_ln(ot_dtype dt, int rank, const int64_t *xd, int64_t axis, int
             iv[row] = 1 / sqrt(q / (double)D + (double)0.1f);
             for (int64_t j = 0; j < D; j++) {
                 int64_t i = row * D + j; /* Scale broadcasts over X by its trailing dims */
-                y[i] = (at(in[0], i) - m) * iv[row] * at(in[1], i % P) + (with_bias ? at(in[2], i % P) : 0);
+                y[i] = (at(in[0], i) - m) * iv[row] * at(in[1], i % P) + (with_bias ? at(in[2], i % Pb) : 0);
             }
         }
         check_all("LN Y", r.out[0], y, n, tol_for(dt));
@@ -296,6 +298,8 @@ static void test_layernorm(void) {
     check_ln(OT_FLOAT16, 4, x4, -1, 1, x4 + 3, 1, 3, OT_FLOAT);
     check_ln(OT_BFLOAT16, 4, x4, 2, 2, x4 + 2, 1, 3, OT_BFLOAT16);
     check_ln(OT_FLOAT, 2, x2, 1, 1, x2 + 1, 1, 3, OT_FLOAT);        /* the threaded path */
+    check_ln(OT_FLOAT, 4, x4, 1, 3, x4 + 1, 2, 1, OT_FLOAT);        /* B (5,) with Scale (3, 4, 5) */
+    check_ln(OT_DOUBLE, 4, x4, 3, 3, s1, 2, 1, OT_FLOAT);           /* Scale spans rows, B does not */
 }
 
 static void test_layernorm_errors(void) {

@@ -497,7 +497,8 @@ static void check_cumsum(ot_dtype dt, ot_dtype axis_dt, int64_t axis, bool excl,
                     want[(o * n + c) * inner + j] = acc;
                 }
         char what[64];
-        snprintf(what, sizeof what, "CumSum %s axis %lld excl %d rev %d", ot_dtype_name(dt), (long long)axis, excl, rev);
+        snprintf(what, sizeof what, "CumSum %s axis %lld excl %d rev %d", ot_dtype_name(dt), (long long)axis, excl,
+                 rev);
         check_all(what, r.out, want, N, dt == OT_FLOAT16 ? 2e-2 : 1e-5);
         /* In place gives the same. */
         ot_cpu_cumsum(dt, in[0]->data, in[0]->data, outer, n, inner, excl, rev);

@@ -172,7 +172,8 @@ static void test_softmax_ops(void) {
     ot_dtype types[] = {OT_FLOAT, OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16};
     for (int k = 0; k < 3; k++) {
         for (int t = 0; t < 4; t++)
-            for (int64_t axis = -3; axis < 3; axis++) check_softmax(ops[k].op, ops[k].mode, types[t], 13, 3, d3, axis, true, 3);
+            for (int64_t axis = -3; axis < 3; axis++)
+                check_softmax(ops[k].op, ops[k].mode, types[t], 13, 3, d3, axis, true, 3);
         check_softmax(ops[k].op, ops[k].mode, OT_FLOAT, 13, 3, d3, 0, false, 3); /* default -1 */
         check_softmax(ops[k].op, ops[k].mode, OT_FLOAT, 13, 4, d4, 2, true, 5);  /* tiles of inner */
         check_softmax(ops[k].op, ops[k].mode, OT_FLOAT, 13, 4, d4, 1, true, 5);
