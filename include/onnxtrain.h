@@ -156,6 +156,116 @@ OT_API ot_status ot_session_run(ot_session *s, int n_inputs, const char *const *
                                 ot_tensor *const *inputs, ot_tensor ***outputs);
 OT_API void ot_free_array(void *array);
 
+/* ---- training ------------------------------------------------------------
+ * A trainer owns the parameters (initialized from the model's initializers),
+ * the optimizer state and one compiled training program per input shape.
+ * Semantics follow PyTorch (docs/training.md). */
+typedef struct ot_trainer ot_trainer;
+
+typedef enum ot_loss_kind {
+    OT_LOSS_CROSS_ENTROPY = 0, /* SoftmaxCrossEntropyLoss, mean over non-ignored targets */
+    OT_LOSS_MSE,
+    OT_LOSS_BCE_LOGITS,
+    OT_LOSS_L1,
+    OT_LOSS_OUTPUT             /* the graph output `loss_output` is the scalar loss */
+} ot_loss_kind;
+
+typedef enum ot_optimizer_kind {
+    OT_OPTIM_SGD = 0,
+    OT_OPTIM_MOMENTUM,
+    OT_OPTIM_NESTEROV,
+    OT_OPTIM_ADAM,
+    OT_OPTIM_ADAMW,
+    OT_OPTIM_ADAGRAD
+} ot_optimizer_kind;
+
+typedef enum ot_lr_schedule_kind {
+    OT_LR_CONSTANT = 0,
+    OT_LR_LINEAR,
+    OT_LR_COSINE,
+    OT_LR_STEP
+} ot_lr_schedule_kind;
+
+typedef struct ot_train_options {
+    ot_loss_kind loss;
+    const char *loss_output;  /* OT_LOSS_OUTPUT: name of the graph output holding the loss */
+    const char *output;       /* graph output the loss applies to; NULL: the first */
+    const char *labels;       /* name the labels are bound by in ot_trainer_step ("labels") */
+    int class_axis;           /* cross-entropy class axis; -1: automatic (CONTRACTS.md) */
+    int64_t ignore_index;     /* cross-entropy: targets equal to it are ignored (-100) */
+    ot_optimizer_kind optimizer;
+    /* NaN means "PyTorch's default for this optimizer" (ot_train_options_init sets NaN). */
+    double lr, momentum, dampening, beta1, beta2, eps, weight_decay, lr_decay, initial_accumulator;
+    ot_lr_schedule_kind schedule;
+    int64_t warmup_steps, step_size, total_steps; /* total_steps: optimizer steps in the run */
+    double min_lr, gamma;
+    double clip_grad_norm;    /* 0: no clipping */
+    const char *freeze;       /* comma-separated initializer names not to train */
+    const char *trainable;    /* comma-separated names: train exactly these (NULL: default set) */
+    uint64_t seed;            /* dropout */
+    int threads;              /* 0: number of cores */
+} ot_train_options;
+
+OT_API void ot_train_options_init(ot_train_options *o);
+/* The trainer keeps a pointer to m: m must outlive it.  ot_trainer_export
+   writes the trained values back into m. */
+OT_API ot_status ot_trainer_create(ot_model *m, const ot_train_options *o, ot_trainer **out);
+OT_API void ot_trainer_free(ot_trainer *t);
+/* Forward + backward on one micro-batch: the model inputs and the labels (by
+   name; names may be NULL for graph-input order followed by the labels).
+   Gradients are scaled by `scale` (1/k for a group of k accumulated
+   micro-batches) and added to the accumulated gradients.  *loss receives the
+   unscaled mean batch loss, computed with the parameters before the update. */
+OT_API ot_status ot_trainer_accumulate(ot_trainer *t, int n, const char *const *names, ot_tensor *const *inputs,
+                                       double scale, double *loss);
+/* Applies one optimizer step with the accumulated gradients (clipping them
+   first if configured), then clears them.  *lr receives the lr used. */
+OT_API ot_status ot_trainer_update(ot_trainer *t, double *lr);
+/* accumulate(scale 1) + update. */
+OT_API ot_status ot_trainer_step(ot_trainer *t, int n, const char *const *names, ot_tensor *const *inputs,
+                                 double *loss);
+/* Loss (and, when `correct` is non-NULL for cross-entropy, the number of
+   correct arg-max predictions) on a batch in inference mode (BatchNorm uses
+   running statistics, Dropout is off), without touching parameters. */
+OT_API ot_status ot_trainer_evaluate(ot_trainer *t, int n, const char *const *names, ot_tensor *const *inputs,
+                                     double *loss, int64_t *correct, int64_t *counted);
+OT_API int64_t ot_trainer_steps_done(const ot_trainer *t);
+/* Trainable parameters, in model initializer order. */
+OT_API int ot_trainer_param_count(const ot_trainer *t);
+OT_API const char *ot_trainer_param_name(const ot_trainer *t, int i);
+/* Reads (copies out) or sets a parameter or BatchNorm statistic by name. */
+OT_API ot_status ot_trainer_get_param(const ot_trainer *t, const char *name, ot_tensor **out);
+OT_API ot_status ot_trainer_set_param(ot_trainer *t, const char *name, const ot_tensor *value);
+/* Writes the trained parameters and BatchNorm statistics into the model and
+   turns it into an inference graph (CONTRACTS.md: BatchNormalization without
+   training_mode, Dropout off). */
+OT_API ot_status ot_trainer_export(ot_trainer *t);
+/* Why each float initializer is or is not trained: "trainable", "frozen",
+   "batchnorm statistic", "non-finite values", "not on a path to the loss",
+   "not listed in trainable".  i indexes the model's initializers. */
+OT_API const char *ot_trainer_param_reason(const ot_trainer *t, int initializer_index);
+
+/* ---- checkpoints -----------------------------------------------------------
+ * A checkpoint directory holds everything needed to continue as if never
+ * stopped (CONTRACTS.md "Checkpoints"): parameters, BatchNorm statistics,
+ * optimizer state and step counts, the model's identity, the training
+ * configuration, and the caller's loop position.  Writes are atomic. */
+typedef struct ot_loop_state {
+    int64_t epoch;          /* epochs completed */
+    int64_t cursor;         /* samples consumed in the current epoch */
+    uint64_t data_seed;     /* shuffling seed */
+    int64_t micro_batches;  /* micro-batches accumulated in the current group */
+} ot_loop_state;
+
+/* config: the caller's training configuration as "key=value" lines; a resume
+   with a different configuration is refused, naming the first setting that
+   differs (keys listed in `ignore_keys`, comma-separated, may differ: e.g.
+   "epochs,steps,checkpoint-dir,log"). */
+OT_API ot_status ot_trainer_save_checkpoint(const ot_trainer *t, const char *dir, const char *config,
+                                            const ot_loop_state *loop);
+OT_API ot_status ot_trainer_load_checkpoint(ot_trainer *t, const char *dir, const char *config,
+                                            const char *ignore_keys, ot_loop_state *loop);
+
 #ifdef __cplusplus
 }
 #endif

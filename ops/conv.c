@@ -4,21 +4,13 @@
  * the formulas of its spec (see convt_geometry).  Kernels: kernels/cpu/conv.c. */
 #include <string.h>
 
-#include "op.h"
+#include "conv_ops.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/window.h"
 #include "src/core/alloc.h"
 
 #define MAXD OT_WINDOW_MAX_DIMS
-
-typedef struct conv_attrs {
-    ot_auto_pad auto_pad;
-    int64_t group;
-    int n_kernel, n_strides, n_dilations, n_pads, n_out_pad, n_out_shape; /* -1: absent */
-    int64_t kernel[MAXD], strides[MAXD], dilations[MAXD], pads[2 * MAXD];
-    int64_t out_pad[MAXD], out_shape[MAXD + 2];
-} conv_attrs;
 
 static ot_status get_list(const ot_node *n, const char *name, int cap, int64_t *dst, int *count) {
     const int64_t *v;
@@ -206,6 +198,10 @@ static ot_status convt_geometry(ot_kctx *c, ot_conv_geom *g, int64_t *M) {
     return OT_OK;
 }
 
+ot_status ot_conv_op_geometry(ot_kctx *c, bool transpose, ot_conv_geom *g, int64_t *M) {
+    return transpose ? convt_geometry(c, g, M) : conv_geometry(c, g, M);
+}
+
 static ot_status set_output(ot_kctx *c, const ot_conv_geom *g, int64_t M, bool transpose, ot_dtype dt) {
     const ot_tensor *x = ot_in(c, 0);
     int64_t dims[OT_MAX_RANK], numel;
@@ -324,13 +320,23 @@ static ot_status convt_cpu(ot_kctx *c) { return conv_run(c, true); }
 const ot_op_def ot_ops_conv[] = {
     {.name = "Conv", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 2, .max_inputs = 3,
      .min_outputs = 1, .max_outputs = 1, .attr_names = CONV_ATTRS, .attrs_size = sizeof(conv_attrs),
-     .parse = conv_parse, .infer = conv_infer, .cpu = conv_cpu, .dtypes = "float16, bfloat16, float, double"},
+     .parse = conv_parse, .infer = conv_infer, .cpu = conv_cpu, .dtypes = "float16, bfloat16, float, double",
+     .grad = ot_conv_grad},
     {.name = "ConvInteger", .domain = "", .min_opset = 10, .max_opset = 23, .min_inputs = 2, .max_inputs = 4,
      .min_outputs = 1, .max_outputs = 1, .attr_names = CONV_ATTRS, .attrs_size = sizeof(conv_attrs),
      .parse = conv_parse, .infer = convi_infer, .cpu = convi_cpu, .dtypes = "int8, uint8 -> int32"},
     {.name = "ConvTranspose", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 2, .max_inputs = 3,
      .min_outputs = 1, .max_outputs = 1, .attr_names = CONV_ATTRS ",output_padding,output_shape",
      .attrs_size = sizeof(conv_attrs), .parse = conv_parse, .infer = convt_infer, .cpu = convt_cpu,
-     .dtypes = "float16, bfloat16, float, double"},
+     .dtypes = "float16, bfloat16, float, double", .grad = ot_conv_transpose_grad},
+    /* Gradient ops (ops/conv_grad.c). */
+    {.name = "ConvGradInput", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 2,
+     .max_inputs = 2, .min_outputs = 1, .max_outputs = 1, .attr_names = OT_CONV_GRAD_ATTRS ",input_shape",
+     .attrs_size = sizeof(ot_conv_grad_attrs), .parse = ot_conv_grad_parse, .infer = ot_conv_grad_input_infer,
+     .cpu = ot_conv_grad_input_cpu, .dtypes = "float16, bfloat16, float, double"},
+    {.name = "ConvGradWeight", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 2,
+     .max_inputs = 2, .min_outputs = 1, .max_outputs = 2, .attr_names = OT_CONV_GRAD_ATTRS,
+     .attrs_size = sizeof(ot_conv_grad_attrs), .parse = ot_conv_grad_parse, .infer = ot_conv_grad_weight_infer,
+     .cpu = ot_conv_grad_weight_cpu, .dtypes = "float16, bfloat16, float, double"},
 };
 const int ot_ops_conv_count = sizeof ot_ops_conv / sizeof ot_ops_conv[0];

@@ -2,7 +2,9 @@
  * binary ops (arithmetic, comparisons, logic, bitwise, Mod, PRelu, Pow), the
  * variadic Min/Max/Sum/Mean, Where, and the family's one table.  Unary maps,
  * Clip and IsNaN/IsInf are in elementwise_unary.c; Cast, CastLike, Identity
- * and Dropout in elementwise_misc.c.  Kernels: kernels/cpu/elementwise*.c. */
+ * and Dropout in elementwise_misc.c; gradient rules in elementwise_grad.c and
+ * the ai.onnxtrain grad ops they emit in elementwise_grad_ops.c (rows at the
+ * end of the table).  Kernels: kernels/cpu/elementwise*.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,49 +226,58 @@ static ot_status ew_where_cpu(ot_kctx *c) { return ot_cpu_where(c->in[0], c->in[
 #define EW_FLOATS "float16, bfloat16, float, double"
 #define EW_NUMS "float16, bfloat16, float, double, int8-64, uint8-64"
 #define EW_TRAITS (OT_TRAIT_ELEMENTWISE | OT_TRAIT_INPLACE)
-/* Designated initializers: fields added to ot_op_def later default to 0/NULL. */
-#define EW_ROW(nm, first, last, nin0, nin1, nout0, nout1, attrs, size, parse_fn, infer_fn, cpu_fn, tr, dt)       \
+/* Designated initializers: fields added to ot_op_def later default to 0/NULL.
+   gr: the gradient rule (ops/elementwise_grad.c), NULL where none flows. */
+#define EW_ROW(nm, first, last, nin0, nin1, nout0, nout1, attrs, size, parse_fn, infer_fn, cpu_fn, tr, dt, gr)   \
     {.name = nm, .domain = "", .min_opset = first, .max_opset = last, .min_inputs = nin0, .max_inputs = nin1,   \
      .min_outputs = nout0, .max_outputs = nout1, .attr_names = attrs, .attrs_size = size, .parse = parse_fn,    \
-     .infer = infer_fn, .cpu = cpu_fn, .traits = tr, .dtypes = dt}
-#define EW_UNARY(name, first, attrs, dtypes)                                                                 \
+     .infer = infer_fn, .cpu = cpu_fn, .traits = tr, .dtypes = dt, .grad = gr}
+#define EW_UNARY_G(name, first, attrs, dtypes, gr)                                                           \
     EW_ROW(name, first, 23, 1, 1, 1, 1, attrs, sizeof(ot_ew_unary_attrs), ot_ew_unary_parse, ot_ew_unary_infer, \
-           ot_ew_unary_cpu, EW_TRAITS, dtypes)
-#define EW_BINARY(name, first, attrs, traits, dtypes)                                                            \
+           ot_ew_unary_cpu, EW_TRAITS, dtypes, gr)
+#define EW_UNARY(name, first, attrs, dtypes) EW_UNARY_G(name, first, attrs, dtypes, ot_ew_unary_grad_rule)
+#define EW_BINARY(name, first, attrs, traits, dtypes, gr)                                                        \
     EW_ROW(name, first, 23, 2, 2, 1, 1, attrs, sizeof(ot_ew_binary_attrs), ew_binary_parse, ew_binary_infer, \
-           ew_binary_cpu, traits, dtypes)
-#define EW_CMP(name, first, dtypes) EW_BINARY(name, first, "", OT_TRAIT_ELEMENTWISE, dtypes " -> bool")
-#define EW_VARIADIC(name, dtypes)                                                                              \
+           ew_binary_cpu, traits, dtypes, gr)
+#define EW_CMP(name, first, dtypes) EW_BINARY(name, first, "", OT_TRAIT_ELEMENTWISE, dtypes " -> bool", NULL)
+#define EW_VARIADIC(name, dtypes, gr)                                                                          \
     EW_ROW(name, 6, 23, 1, -1, 1, 1, "", sizeof(ot_ew_binary_attrs), ew_binary_parse, ew_variadic_infer, \
-           ew_variadic_cpu, EW_TRAITS, dtypes)
+           ew_variadic_cpu, EW_TRAITS, dtypes, gr)
+/* Grad ops: domain ai.onnxtrain, opset 1 (documented in elementwise_grad_ops.c). */
+#define EW_GRAD_ROW(nm, nin0, nin1, attrs, size, fn, tr)                                                        \
+    {.name = nm, .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = nin0,                 \
+     .max_inputs = nin1, .min_outputs = 1, .max_outputs = 1, .attr_names = attrs, .attrs_size = size,          \
+     .parse = ot_ew_##fn##_parse, .infer = ot_ew_##fn##_infer, .cpu = ot_ew_##fn##_cpu, .traits = tr,          \
+     .dtypes = EW_FLOATS}
+#define EW_UGRAD(nm, attrs) EW_GRAD_ROW(nm, 2, 2, attrs, sizeof(ot_ew_ugrad_attrs), ugrad, EW_TRAITS)
 
 const ot_op_def ot_ops_elementwise[] = {
-    EW_BINARY("Add", 7, "", EW_TRAITS, EW_NUMS),
-    EW_BINARY("Sub", 7, "", EW_TRAITS, EW_NUMS),
-    EW_BINARY("Mul", 7, "", EW_TRAITS, EW_NUMS),
-    EW_BINARY("Div", 7, "", EW_TRAITS, EW_NUMS " (integers truncate)"),
-    EW_BINARY("Mod", 10, "fmod", EW_TRAITS, EW_NUMS " (floats need fmod=1)"),
-    EW_BINARY("PRelu", 7, "", EW_TRAITS, EW_NUMS),
-    EW_BINARY("BitwiseAnd", 18, "", EW_TRAITS, "int8-64, uint8-64"),
-    EW_BINARY("BitwiseOr", 18, "", EW_TRAITS, "int8-64, uint8-64"),
-    EW_BINARY("BitwiseXor", 18, "", EW_TRAITS, "int8-64, uint8-64"),
-    EW_BINARY("BitShift", 11, "direction", EW_TRAITS, "uint8-64"),
-    EW_BINARY("And", 7, "", EW_TRAITS, "bool"),
-    EW_BINARY("Or", 7, "", EW_TRAITS, "bool"),
-    EW_BINARY("Xor", 7, "", EW_TRAITS, "bool"),
+    EW_BINARY("Add", 7, "", EW_TRAITS, EW_NUMS, ot_ew_add_grad_rule),
+    EW_BINARY("Sub", 7, "", EW_TRAITS, EW_NUMS, ot_ew_sub_grad_rule),
+    EW_BINARY("Mul", 7, "", EW_TRAITS, EW_NUMS, ot_ew_mul_grad_rule),
+    EW_BINARY("Div", 7, "", EW_TRAITS, EW_NUMS " (integers truncate)", ot_ew_div_grad_rule),
+    EW_BINARY("Mod", 10, "fmod", EW_TRAITS, EW_NUMS " (floats need fmod=1)", NULL),
+    EW_BINARY("PRelu", 7, "", EW_TRAITS, EW_NUMS, ot_ew_prelu_grad_rule),
+    EW_BINARY("BitwiseAnd", 18, "", EW_TRAITS, "int8-64, uint8-64", NULL),
+    EW_BINARY("BitwiseOr", 18, "", EW_TRAITS, "int8-64, uint8-64", NULL),
+    EW_BINARY("BitwiseXor", 18, "", EW_TRAITS, "int8-64, uint8-64", NULL),
+    EW_BINARY("BitShift", 11, "direction", EW_TRAITS, "uint8-64", NULL),
+    EW_BINARY("And", 7, "", EW_TRAITS, "bool", NULL),
+    EW_BINARY("Or", 7, "", EW_TRAITS, "bool", NULL),
+    EW_BINARY("Xor", 7, "", EW_TRAITS, "bool", NULL),
     EW_CMP("Equal", 7, EW_NUMS ", bool"),
     EW_CMP("Less", 7, EW_NUMS),
     EW_CMP("LessOrEqual", 12, EW_NUMS),
     EW_CMP("Greater", 7, EW_NUMS),
     EW_CMP("GreaterOrEqual", 12, EW_NUMS),
     EW_ROW("Pow", 7, 23, 2, 2, 1, 1, "", 0, NULL, ew_pow_infer, ew_pow_cpu, EW_TRAITS,
-           "base: float types, int32, int64; exponent: float types, int8-64, uint8-64"),
-    EW_VARIADIC("Min", EW_NUMS),
-    EW_VARIADIC("Max", EW_NUMS),
-    EW_VARIADIC("Sum", EW_FLOATS),
-    EW_VARIADIC("Mean", EW_FLOATS),
+           "base: float types, int32, int64; exponent: float types, int8-64, uint8-64", ot_ew_pow_grad_rule),
+    EW_VARIADIC("Min", EW_NUMS, ot_ew_minmax_grad_rule),
+    EW_VARIADIC("Max", EW_NUMS, ot_ew_minmax_grad_rule),
+    EW_VARIADIC("Sum", EW_FLOATS, ot_ew_sum_grad_rule),
+    EW_VARIADIC("Mean", EW_FLOATS, ot_ew_mean_grad_rule),
     EW_ROW("Where", 9, 23, 3, 3, 1, 1, "", 0, NULL, ew_where_infer, ew_where_cpu, OT_TRAIT_ELEMENTWISE,
-           "condition: bool; X, Y: " EW_NUMS ", bool"),
+           "condition: bool; X, Y: " EW_NUMS ", bool", ot_ew_where_grad_rule),
 
     EW_UNARY("Neg", 6, "", EW_FLOATS ", int8-64"),
     EW_UNARY("Abs", 6, "", EW_NUMS),
@@ -291,10 +302,10 @@ const ot_op_def ot_ops_elementwise[] = {
     EW_UNARY("HardSigmoid", 6, "alpha,beta", EW_FLOATS),
     EW_UNARY("HardSwish", 14, "", EW_FLOATS),
     EW_UNARY("Mish", 18, "", EW_FLOATS),
-    EW_UNARY("Floor", 6, "", EW_FLOATS),
-    EW_UNARY("Ceil", 6, "", EW_FLOATS),
-    EW_UNARY("Round", 11, "", EW_FLOATS " (half to even)"),
-    EW_UNARY("Sign", 9, "", EW_NUMS),
+    EW_UNARY_G("Floor", 6, "", EW_FLOATS, ot_ew_zero_grad_rule),
+    EW_UNARY_G("Ceil", 6, "", EW_FLOATS, ot_ew_zero_grad_rule),
+    EW_UNARY_G("Round", 11, "", EW_FLOATS " (half to even)", ot_ew_zero_grad_rule),
+    EW_UNARY_G("Sign", 9, "", EW_NUMS, ot_ew_zero_grad_rule),
     EW_UNARY("Acos", 7, "", EW_FLOATS),
     EW_UNARY("Asin", 7, "", EW_FLOATS),
     EW_UNARY("Atan", 7, "", EW_FLOATS),
@@ -305,28 +316,67 @@ const ot_op_def ot_ops_elementwise[] = {
     EW_UNARY("Atanh", 9, "", EW_FLOATS),
     EW_UNARY("ThresholdedRelu", 10, "alpha", EW_FLOATS),
     EW_UNARY("Shrink", 9, "lambd,bias", EW_NUMS),
-    EW_UNARY("Not", 1, "", "bool"),
-    EW_UNARY("BitwiseNot", 18, "", "int8-64, uint8-64"),
+    EW_UNARY_G("Not", 1, "", "bool", NULL),
+    EW_UNARY_G("BitwiseNot", 18, "", "int8-64, uint8-64", NULL),
 
     EW_ROW("Clip", 6, 23, 1, 3, 1, 1, "min,max", sizeof(ot_ew_clip_attrs), ot_ew_clip_parse, ot_ew_clip_infer,
-           ot_ew_clip_cpu, EW_TRAITS, EW_FLOATS "; integers from opset 12"),
+           ot_ew_clip_cpu, EW_TRAITS, EW_FLOATS "; integers from opset 12", ot_ew_clip_grad_rule),
     EW_ROW("IsNaN", 9, 23, 1, 1, 1, 1, "", 0, NULL, ot_ew_isnan_infer, ot_ew_isnan_cpu, OT_TRAIT_ELEMENTWISE,
-           EW_FLOATS " -> bool"),
+           EW_FLOATS " -> bool", NULL),
     EW_ROW("IsInf", 10, 23, 1, 1, 1, 1, "detect_negative,detect_positive", sizeof(ot_ew_isinf_attrs),
-     ot_ew_isinf_parse, ot_ew_isinf_infer, ot_ew_isinf_cpu, OT_TRAIT_ELEMENTWISE, EW_FLOATS " -> bool"),
+     ot_ew_isinf_parse, ot_ew_isinf_infer, ot_ew_isinf_cpu, OT_TRAIT_ELEMENTWISE, EW_FLOATS " -> bool", NULL),
     /* Cast/CastLike rows reach opset 25: versions 24 and 25 only add float8e8m0,
        int2/uint2 (rejected) and round_mode (float8e8m0 only). */
     EW_ROW("Cast", 6, 25, 1, 1, 1, 1, "to,saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
            ot_ew_cast_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
-           "every numeric type and bool, both ways (no string, float8, int4)"),
+           "every numeric type and bool, both ways (no string, float8, int4)", ot_ew_cast_grad_rule),
     EW_ROW("CastLike", 15, 25, 2, 2, 1, 1, "saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
            ot_ew_castlike_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
-           "every numeric type and bool, both ways (no string, float8, int4)"),
+           "every numeric type and bool, both ways (no string, float8, int4)", ot_ew_cast_grad_rule),
     /* Identity 24/25 only add types onnxtrain rejects (float8e8m0, int2). */
     EW_ROW("Identity", 1, 25, 1, 1, 1, 1, "", 0, NULL, ot_ew_identity_infer, ot_ew_identity_cpu,
-           OT_TRAIT_ALIAS, "every numeric type and bool (tensors only)"),
+           OT_TRAIT_ALIAS, "every numeric type and bool (tensors only)", ot_ew_identity_grad_rule),
     EW_ROW("Dropout", 7, 23, 1, 3, 1, 2, "ratio,seed", sizeof(ot_ew_dropout_attrs), ot_ew_dropout_parse,
            ot_ew_dropout_infer, ot_ew_dropout_cpu, OT_TRAIT_ELEMENTWISE | OT_TRAIT_INPLACE | OT_TRAIT_RANDOM,
-           EW_FLOATS),
+           EW_FLOATS, ot_ew_dropout_grad_rule),
+
+    /* ---- gradient ops (ai.onnxtrain) ---- */
+    EW_UGRAD("ReluGrad", ""),
+    EW_UGRAD("SigmoidGrad", ""),
+    EW_UGRAD("TanhGrad", ""),
+    EW_UGRAD("SqrtGrad", ""),
+    EW_UGRAD("ReciprocalGrad", ""),
+    EW_UGRAD("TanGrad", ""),
+    EW_UGRAD("AbsGrad", ""),
+    EW_UGRAD("SinGrad", ""),
+    EW_UGRAD("CosGrad", ""),
+    EW_UGRAD("LeakyReluGrad", "alpha"),
+    EW_UGRAD("EluGrad", "alpha"),
+    EW_UGRAD("SeluGrad", "alpha,gamma"),
+    EW_UGRAD("CeluGrad", "alpha"),
+    EW_UGRAD("GeluGrad", "approximate"),
+    EW_UGRAD("ErfGrad", ""),
+    EW_UGRAD("SoftplusGrad", ""),
+    EW_UGRAD("SoftsignGrad", ""),
+    EW_UGRAD("HardSigmoidGrad", "alpha,beta"),
+    EW_UGRAD("HardSwishGrad", ""),
+    EW_UGRAD("MishGrad", ""),
+    EW_UGRAD("AcosGrad", ""),
+    EW_UGRAD("AsinGrad", ""),
+    EW_UGRAD("AtanGrad", ""),
+    EW_UGRAD("SinhGrad", ""),
+    EW_UGRAD("CoshGrad", ""),
+    EW_UGRAD("AsinhGrad", ""),
+    EW_UGRAD("AcoshGrad", ""),
+    EW_UGRAD("AtanhGrad", ""),
+    EW_UGRAD("ThresholdedReluGrad", "alpha"),
+    EW_UGRAD("ShrinkGrad", "lambd"),
+    EW_GRAD_ROW("PowGrad", 3, 4, "wrt", sizeof(ot_ew_wrt_attrs), pow_grad, EW_TRAITS),
+    EW_GRAD_ROW("PReluGrad", 3, 3, "wrt", sizeof(ot_ew_wrt_attrs), prelu_grad, EW_TRAITS),
+    /* Not in place: with many inputs the output holds tie counts before dy is read. */
+    EW_GRAD_ROW("MinMaxGrad", 3, -1, "input", sizeof(ot_ew_minmax_grad_attrs), minmax_grad, OT_TRAIT_ELEMENTWISE),
+    EW_GRAD_ROW("ClipGrad", 2, 4, "min,max", sizeof(ot_ew_clip_grad_attrs), clip_grad, EW_TRAITS),
+    EW_GRAD_ROW("DropoutGrad", 1, 4, "seed_node,seed,ratio", sizeof(ot_ew_dropout_grad_attrs), dropout_grad,
+                EW_TRAITS | OT_TRAIT_RANDOM),
 };
 const int ot_ops_elementwise_count = sizeof ot_ops_elementwise / sizeof ot_ops_elementwise[0];

@@ -28,6 +28,8 @@ ot_status ot_ew_cast_parse(const ot_node *n, int64_t opset, void *attrs) {
     /* round_mode (opset 24+) only affects casts to float8e8m0, which are rejected below. */
     const char *round_mode;
     OT_TRY(ot_attr_get_string(n, "round_mode", "up", &round_mode));
+    if (ot_node_attr(n, "round_mode") && opset < 24)
+        return ot_ew_node_error(n, OT_ERR_PARSE, "attribute 'round_mode' exists from opset 24");
     if (strcmp(round_mode, "up") && strcmp(round_mode, "down") && strcmp(round_mode, "nearest"))
         return ot_ew_node_error(n, OT_ERR_INVALID_ARG, "round_mode '%s' (expected up, down or nearest)", round_mode);
     if (strcmp(n->op_type, "Cast")) return OT_OK; /* CastLike: the target is input 1's dtype */

@@ -1,11 +1,15 @@
 /* Private to the elementwise family: its files (elementwise.c: binary,
  * variadic, Where and the family's one table `ot_ops_elementwise`;
  * elementwise_unary.c: unary maps, Clip, IsNaN/IsInf; elementwise_misc.c:
- * Cast, CastLike, Identity, Dropout) share these structs and helpers. */
+ * Cast, CastLike, Identity, Dropout; elementwise_grad.c: gradient rules;
+ * elementwise_grad_ops.c: the ai.onnxtrain grad ops the rules emit) share
+ * these structs and helpers. */
 #ifndef OT_OPS_ELEMENTWISE_OPS_H
 #define OT_OPS_ELEMENTWISE_OPS_H
 
 #include "../kernels/cpu/elementwise.h"
+#include "../kernels/cpu/elementwise_grad.h"
+#include "grad.h"
 #include "op.h"
 
 /* dtype classes accepted by an op (a union over the op's opset versions:
@@ -49,6 +53,46 @@ typedef struct {
     int64_t seed;
 } ot_ew_dropout_attrs;
 
+/* ---- grad ops (elementwise_grad_ops.c) ------------------------------------------ */
+typedef struct {
+    ot_unary_grad_op op;
+    ot_unary_params p;
+} ot_ew_ugrad_attrs;
+
+/* A unary grad op's name and float attributes (name and default, landing in
+   ot_unary_params alpha/beta/gamma as the forward's do). */
+typedef struct {
+    const char *name;
+    ot_unary_grad_op op;
+    bool uses_y; /* input 1 is the forward's output (else its input) */
+    const char *a;
+    float a_def;
+    const char *b;
+    float b_def;
+    const char *g;
+    float g_def;
+} ot_ew_ugrad_info;
+bool ot_ew_ugrad_info_of(ot_unary_grad_op op, ot_ew_ugrad_info *out);
+
+typedef struct {
+    int64_t wrt; /* PowGrad, PReluGrad: 0 the first input, 1 the second */
+} ot_ew_wrt_attrs;
+
+typedef struct {
+    int64_t input; /* MinMaxGrad: whose gradient */
+} ot_ew_minmax_grad_attrs;
+
+typedef struct {
+    float lo, hi; /* ClipGrad: bounds when the inputs are absent (default: none) */
+} ot_ew_clip_grad_attrs;
+
+typedef struct {
+    int64_t seed_node; /* the forward Dropout's node index: its RNG stream */
+    int has_seed;
+    int64_t seed;
+    float ratio; /* used when the ratio input is absent */
+} ot_ew_dropout_grad_attrs;
+
 /* ---- helpers (elementwise.c) ------------------------------------------------ */
 bool ot_ew_dtype_in(ot_dtype t, unsigned classes);
 /* "float types, signed integers" for messages. */
@@ -76,5 +120,29 @@ ot_status ot_ew_isnan_cpu(ot_kctx *c);
 ot_status ot_ew_castlike_infer(ot_kctx *c);
 ot_status ot_ew_identity_infer(ot_kctx *c);
 ot_status ot_ew_identity_cpu(ot_kctx *c);
+OT_EW_ROW_FUNCS(ugrad)
+OT_EW_ROW_FUNCS(pow_grad)
+OT_EW_ROW_FUNCS(prelu_grad)
+OT_EW_ROW_FUNCS(minmax_grad)
+OT_EW_ROW_FUNCS(clip_grad)
+OT_EW_ROW_FUNCS(dropout_grad)
+
+/* ---- gradient rules (elementwise_grad.c) --------------------------------------- */
+ot_status ot_ew_unary_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_add_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_sub_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_mul_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_div_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_pow_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_prelu_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_minmax_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_sum_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_mean_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_where_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_clip_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_cast_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_identity_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_dropout_grad_rule(ot_grad_ctx *g);
+ot_status ot_ew_zero_grad_rule(ot_grad_ctx *g);
 
 #endif

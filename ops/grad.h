@@ -28,7 +28,9 @@ int ot_grad_x(const ot_grad_ctx *g, int i);        /* forward input i (value id,
 int ot_grad_y(const ot_grad_ctx *g, int i);        /* forward output i (value id, -1 absent) */
 int ot_grad_dy(const ot_grad_ctx *g, int i);       /* gradient of output i, -1 when none flows */
 bool ot_grad_needs(const ot_grad_ctx *g, int i);   /* does forward input i need a gradient? */
-/* dtype/rank/dims of a value, and its data when it is a compile-time constant (else NULL). */
+/* dtype/rank/dims of a value, and its data when it is a compile-time constant
+   (else NULL).  The pointer is valid until the next ot_grad_* call: copy what
+   you need (and never keep pointers into the graph's values across emits). */
 const ot_tensor *ot_grad_value(const ot_grad_ctx *g, int v);
 
 /* Contributes dx as the gradient of forward input i.  A dx whose shape is a

@@ -66,9 +66,14 @@ static ot_status check_indices(const ot_kctx *c, int input, int nb, const int64_
     const ot_tensor *t = c->in[input], *data = c->in[0];
     const bool i64 = t->dtype == OT_INT64;
     const int64_t n = ot_tensor_numel(t);
+    int64_t bad = n; /* the first bad position, found in parallel for big index tensors */
+#pragma omp parallel for schedule(static) reduction(min : bad) if (n > ((int64_t)1 << 16))
     for (int64_t p = 0; p < n; p++) {
-        int64_t v = ot_idx_at(t->data, i64, p), b = bounds[p % nb];
-        if (v >= -b && v < b) continue;
+        int64_t v = ot_idx_at(t->data, i64, p), b = nb == 1 ? bounds[0] : bounds[p % nb];
+        if ((v < -b || v >= b) && p < bad) bad = p;
+    }
+    if (bad < n) {
+        const int64_t p = bad, v = ot_idx_at(t->data, i64, p), b = bounds[p % nb];
         char pos[160], shape[160];
         int len = 0;
         int64_t rest = p;
@@ -402,7 +407,7 @@ static ot_status compress_infer(ot_kctx *c) {
     if (c->in[1]->rank != 1)
         return ot_op_error(c, OT_ERR_SHAPE, "condition must be 1-D, got rank %d", c->in[1]->rank);
     int axis = 0;
-    int64_t outer, dim, inner, count;
+    int64_t outer = 0, dim = 0, inner = 0, count = 0;
     OT_TRY(compress_view(c, &axis, &outer, &dim, &inner));
     OT_TRY(ot_need_value(c, 1));
     OT_TRY(compress_count(c, dim, &count));
@@ -420,7 +425,7 @@ static ot_status compress_infer(ot_kctx *c) {
 
 static ot_status compress_cpu(ot_kctx *c) {
     int axis = 0;
-    int64_t outer, dim, inner, count;
+    int64_t outer = 0, dim = 0, inner = 0, count = 0;
     OT_TRY(compress_view(c, &axis, &outer, &dim, &inner));
     OT_TRY(compress_count(c, dim, &count));
     const ot_tensor *out = c->out[0];
@@ -517,7 +522,7 @@ static ot_status topk_infer(ot_kctx *c) {
         return ot_op_error(c, OT_ERR_UNSUPPORTED, "input X has type %s, which this op does not support",
                            ot_dtype_name(x->dtype));
     int axis = 0;
-    int64_t k;
+    int64_t k = 0;
     OT_TRY(topk_view(c, true, &axis, &k));
     int64_t dims[OT_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
@@ -530,7 +535,7 @@ static ot_status topk_infer(ot_kctx *c) {
 static ot_status topk_cpu(ot_kctx *c) {
     const ot_tensor *x = c->in[0];
     int axis = 0;
-    int64_t k;
+    int64_t k = 0;
     OT_TRY(topk_view(c, false, &axis, &k));
     ot_tensor *vals = ot_out(c, 0), *inds = ot_out(c, 1);
     if ((vals && vals->dims[axis] != k) || (inds && inds->dims[axis] != k))
@@ -569,7 +574,7 @@ const ot_op_def ot_ops_indexing[] = {
     {"Compress", "", 9, 23, 2, 2, 1, 1, "axis", sizeof(compress_attrs), parse_compress, compress_infer, compress_cpu,
      0, "all types but string; condition bool"},
     {"NonZero", "", 9, 23, 1, 1, 1, 1, "", 0, NULL, nonzero_infer, nonzero_cpu, 0, "all types but string"},
-    {"TopK", "", 1, 23, 1, 2, 2, 2, "axis,largest,sorted,k", sizeof(topk_attrs), parse_topk, topk_infer, topk_cpu, 0,
+    {"TopK", "", 1, 24, 1, 2, 2, 2, "axis,largest,sorted,k", sizeof(topk_attrs), parse_topk, topk_infer, topk_cpu, 0,
      "float16, bfloat16, float, double, integers"},
 };
 const int ot_ops_indexing_count = sizeof ot_ops_indexing / sizeof ot_ops_indexing[0];

@@ -2,7 +2,7 @@
  * Kernels: kernels/cpu/matmul.c (BLAS), kernels/cpu/einsum.c. */
 #include <string.h>
 
-#include "op.h"
+#include "matmul_ops.h"
 #include "kernels/cpu/einsum.h"
 #include "kernels/cpu/matmul.h"
 #include "src/core/alloc.h"
@@ -73,16 +73,20 @@ typedef struct mm_geom {
     int64_t b_str[OT_MAX_RANK];
 } mm_geom;
 
-static ot_status mm_geometry(ot_kctx *c, mm_geom *g) {
+/* ta / tb (FusedMatMul): A's / B's last two dims are swapped, so A is
+   (..., K, M) and B (..., N, K); both then need rank >= 2. */
+static ot_status mm_geometry(ot_kctx *c, bool ta, bool tb, mm_geom *g) {
     const ot_tensor *a = ot_in(c, 0), *b = ot_in(c, 1);
     char sa[128], sb[128];
     if (a->rank < 1 || b->rank < 1)
         return ot_op_error(c, OT_ERR_SHAPE, "inputs must have rank >= 1 (got %d and %d)", a->rank, b->rank);
     int ra = a->rank, rb = b->rank;
-    g->M = ra >= 2 ? a->dims[ra - 2] : 1;
-    g->K = a->dims[ra - 1];
-    int64_t kb = rb >= 2 ? b->dims[rb - 2] : b->dims[0];
-    g->N = rb >= 2 ? b->dims[rb - 1] : 1;
+    if ((ta && ra < 2) || (tb && rb < 2))
+        return ot_op_error(c, OT_ERR_SHAPE, "a transposed operand must have rank >= 2 (got ranks %d and %d)", ra, rb);
+    g->M = ra >= 2 ? a->dims[ra - 2 + ta] : 1;
+    g->K = a->dims[ra - 1 - ta];
+    int64_t kb = rb >= 2 ? b->dims[rb - 2 + tb] : b->dims[0];
+    g->N = rb >= 2 ? b->dims[rb - 1 - tb] : 1;
     if (kb != g->K)
         return ot_op_error(c, OT_ERR_SHAPE, "inner dims differ: A %s, B %s", ot_shape_str(ra, a->dims, sa, sizeof sa),
                            ot_shape_str(rb, b->dims, sb, sizeof sb));
@@ -107,11 +111,34 @@ static ot_status mm_geometry(ot_kctx *c, mm_geom *g) {
     return blas_dims(c, g->M, g->N, g->K);
 }
 
+/* FusedMatMul (ai.onnxtrain): MatMul of op(A) and op(B), op swapping the
+   last two dims when transA / transB is set.  Emitted by the MatMul gradient
+   so that A^T B and A B^T need no Transpose node: the BLAS reads the
+   operands transposed in place. */
+static ot_status fmm_parse(const ot_node *n, int64_t opset, void *out) {
+    (void)opset;
+    fmm_attrs *a = out;
+    int64_t ta, tb;
+    OT_TRY(ot_attr_get_int(n, "transA", 0, &ta));
+    OT_TRY(ot_attr_get_int(n, "transB", 0, &tb));
+    a->ta = ta != 0;
+    a->tb = tb != 0;
+    return OT_OK;
+}
+
+static void mm_trans(const ot_kctx *c, bool *ta, bool *tb) {
+    const fmm_attrs *a = c->attrs;
+    *ta = a && a->ta;
+    *tb = a && a->tb;
+}
+
 static ot_status matmul_infer(ot_kctx *c) {
     OT_TRY(ot_check_dtype(c, 0, mm_types));
     OT_TRY(same_dtype(c, 0, 1));
     mm_geom g;
-    OT_TRY(mm_geometry(c, &g));
+    bool ta, tb;
+    mm_trans(c, &ta, &tb);
+    OT_TRY(mm_geometry(c, ta, tb, &g));
     ot_set_out(c, 0, ot_in(c, 0)->dtype, g.out_rank, g.out);
     return OT_OK;
 }
@@ -133,11 +160,13 @@ static bool uniform_stride(const mm_geom *g, const int64_t *str, int64_t *stride
 
 static ot_status matmul_run(ot_kctx *c, const void *A, const void *B, void *C, ot_dtype dt) {
     mm_geom g;
-    OT_TRY(mm_geometry(c, &g));
+    bool ta, tb;
+    mm_trans(c, &ta, &tb);
+    OT_TRY(mm_geometry(c, ta, tb, &g));
     int64_t sa, sb;
     bool ua = uniform_stride(&g, g.a_str, &sa), ub = uniform_stride(&g, g.b_str, &sb);
     if (ua && ub)
-        return ot_matmul_batched(dt, false, false, g.batch, NULL, sa * g.M * g.K, NULL, sb * g.K * g.N, g.M, g.N,
+        return ot_matmul_batched(dt, ta, tb, g.batch, NULL, sa * g.M * g.K, NULL, sb * g.K * g.N, g.M, g.N,
                                  g.K, A, B, C);
     int64_t *off = ot_malloc((size_t)g.batch * 2 * sizeof *off);
     if (!off) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %lld batch offsets", (long long)g.batch);
@@ -154,7 +183,7 @@ static ot_status matmul_run(ot_kctx *c, const void *A, const void *B, void *C, o
             idx[i] = 0;
         }
     }
-    ot_status s = ot_matmul_batched(dt, false, false, g.batch, off, 0, off + g.batch, 0, g.M, g.N, g.K, A, B, C);
+    ot_status s = ot_matmul_batched(dt, ta, tb, g.batch, off, 0, off + g.batch, 0, g.M, g.N, g.K, A, B, C);
     ot_free(off);
     return s;
 }
@@ -204,7 +233,7 @@ static ot_status mmi_infer(ot_kctx *c) {
     OT_TRY(same_dtype(c, 1, 3));
     mm_geom g;
     zp_map m;
-    OT_TRY(mm_geometry(c, &g));
+    OT_TRY(mm_geometry(c, false, false, &g));
     OT_TRY(zp_layout(c, 2, true, &g, &m));
     OT_TRY(zp_layout(c, 3, false, &g, &m));
     ot_set_out(c, 0, OT_INT32, g.out_rank, g.out);
@@ -215,7 +244,7 @@ static ot_status mmi_infer(ot_kctx *c) {
    the product runs through dgemm. */
 static ot_status mmi_cpu(ot_kctx *c) {
     mm_geom g;
-    OT_TRY(mm_geometry(c, &g));
+    OT_TRY(mm_geometry(c, false, false, &g));
     ot_tensor *y = ot_out(c, 0);
     double *d[3] = {0};
     int64_t n[3] = {ot_tensor_numel(ot_in(c, 0)), ot_tensor_numel(ot_in(c, 1)), ot_tensor_numel(y)};
@@ -238,12 +267,6 @@ static ot_status mmi_cpu(ot_kctx *c) {
 }
 
 /* ======================= Gemm ======================= */
-
-typedef struct gemm_attrs {
-    float alpha, beta;
-    bool trans_a, trans_b;
-    bool broadcast; /* opset 6: C broadcasts only when set; from opset 7 always */
-} gemm_attrs;
 
 static ot_status gemm_parse(const ot_node *n, int64_t opset, void *out) {
     gemm_attrs *a = out;
@@ -433,17 +456,23 @@ static ot_status einsum_cpu(ot_kctx *c) {
 const ot_op_def ot_ops_matmul[] = {
     {.name = "MatMul", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 2, .max_inputs = 2,
      .min_outputs = 1, .max_outputs = 1, .attr_names = "", .infer = matmul_infer, .cpu = matmul_cpu,
-     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64"},
+     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64", .grad = ot_matmul_grad},
     {.name = "MatMulInteger", .domain = "", .min_opset = 10, .max_opset = 23, .min_inputs = 2, .max_inputs = 4,
      .min_outputs = 1, .max_outputs = 1, .attr_names = "", .infer = mmi_infer, .cpu = mmi_cpu,
      .dtypes = "int8, uint8 -> int32"},
     {.name = "Gemm", .domain = "", .min_opset = 6, .max_opset = 23, .min_inputs = 2, .max_inputs = 3,
      .min_outputs = 1, .max_outputs = 1, .attr_names = "alpha,beta,broadcast,transA,transB",
      .attrs_size = sizeof(gemm_attrs), .parse = gemm_parse, .infer = gemm_infer, .cpu = gemm_cpu,
-     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64"},
+     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64", .grad = ot_gemm_grad},
     {.name = "Einsum", .domain = "", .min_opset = 12, .max_opset = 23, .min_inputs = 1,
      .max_inputs = OT_EINSUM_MAX_INPUTS, .min_outputs = 1, .max_outputs = 1, .attr_names = "equation",
      .attrs_size = sizeof(ot_einsum_eq), .parse = einsum_parse, .infer = einsum_infer, .cpu = einsum_cpu,
-     .dtypes = "all integer types, float16, bfloat16, float, double"},
+     .dtypes = "all integer types, float16, bfloat16, float, double", .grad = ot_einsum_grad},
+    /* FusedMatMul: A (..., M, K) or (..., K, M) with transA, B (..., K, N) or
+       (..., N, K) with transB, batch dims broadcast -> Y (..., M, N). */
+    {.name = "FusedMatMul", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 2,
+     .max_inputs = 2, .min_outputs = 1, .max_outputs = 1, .attr_names = "transA,transB",
+     .attrs_size = sizeof(fmm_attrs), .parse = fmm_parse, .infer = matmul_infer, .cpu = matmul_cpu,
+     .dtypes = "float16, bfloat16, float, double, int32, int64, uint32, uint64", .grad = ot_fused_matmul_grad},
 };
 const int ot_ops_matmul_count = sizeof ot_ops_matmul / sizeof ot_ops_matmul[0];

@@ -1,30 +1,21 @@
 /* Op family: norm — BatchNormalization, LayerNormalization, RMSNormalization,
  * LpNormalization, MeanVarianceNormalization, InstanceNormalization,
  * GroupNormalization (ai.onnx opsets 7..23).
- * The loops live in kernels/cpu/norm.c. */
+ * The loops live in kernels/cpu/norm.c.  Gradient rules and the ai.onnxtrain
+ * gradient ops (BatchNormalizationGrad, LayerNormalizationGrad,
+ * GroupNormalizationGrad): ops/norm_grad.c. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "op.h"
+#include "norm_ops.h"
 #include "kernels/cpu/norm.h"
 #include "src/core/alloc.h"
 #include "src/core/dtype.h"
 
-typedef struct ot_norm_attrs {
-    float epsilon;
-    float momentum;      /* BatchNormalization */
-    bool training;       /* BatchNormalization opset >= 14: training_mode */
-    int64_t axis;        /* LayerNormalization, LpNormalization; MVN: axes bit mask */
-    ot_dtype stash_type; /* LayerNormalization, GroupNormalization >= 21 */
-    int64_t num_groups;  /* GroupNormalization; LpNormalization's p */
-} ot_norm_attrs;
 
-#define OT_NORM_FLOATS "float32, float64, float16, bfloat16"
-
-static ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const char *fmt, ...) OT_PRINTF(3, 4);
-static ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const char *fmt, ...) {
+ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -34,7 +25,7 @@ static ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const cha
     return ot_error(code, "%s node: %s", n->op_type, msg);
 }
 
-static ot_status ot_norm_eps(const ot_node *n, ot_norm_attrs *a) {
+ot_status ot_norm_eps(const ot_node *n, ot_norm_attrs *a) {
     OT_TRY(ot_attr_get_float(n, "epsilon", 1e-5f, &a->epsilon));
     if (!(a->epsilon >= 0) || isinf(a->epsilon))
         return ot_norm_parse_error(n, OT_ERR_PARSE, "epsilon = %g must be a finite value >= 0", (double)a->epsilon);
@@ -52,7 +43,7 @@ static ot_status ot_norm_stash(const ot_node *n, ot_norm_attrs *a) {
 }
 
 /* Input i must have X's dtype (the kernels read Scale/B as X's type). */
-static ot_status ot_norm_same_dtype(const ot_kctx *c, int i, const char *name) {
+ot_status ot_norm_same_dtype(const ot_kctx *c, int i, const char *name) {
     const ot_tensor *x = ot_in(c, 0), *t = ot_in(c, i);
     if (t && t->dtype != x->dtype)
         return ot_op_error(c, OT_ERR_TYPE, "input %s has type %s but X has type %s; they must match", name,
@@ -60,7 +51,7 @@ static ot_status ot_norm_same_dtype(const ot_kctx *c, int i, const char *name) {
     return OT_OK;
 }
 
-static ot_status ot_norm_float_x(const ot_kctx *c, int min_rank) {
+ot_status ot_norm_float_x(const ot_kctx *c, int min_rank) {
     const ot_tensor *x = ot_in(c, 0);
     if (!ot_cpu_norm_dtype_ok(x->dtype))
         return ot_op_error(c, OT_ERR_UNSUPPORTED, "input X has type %s; supported: %s", ot_dtype_name(x->dtype),
@@ -72,7 +63,7 @@ static ot_status ot_norm_float_x(const ot_kctx *c, int min_rank) {
 }
 
 /* Input i must be a vector of `len` elements. */
-static ot_status ot_norm_vector(const ot_kctx *c, int i, const char *name, int64_t len, const char *what) {
+ot_status ot_norm_vector(const ot_kctx *c, int i, const char *name, int64_t len, const char *what) {
     const ot_tensor *t = ot_in(c, i);
     if (!t) return ot_op_error(c, OT_ERR_SHAPE, "required input %s is missing", name);
     if (t->rank != 1 || t->dims[0] != len) {
@@ -271,7 +262,7 @@ static ot_status ot_ln_param(const ot_kctx *c, int i, const char *name, int64_t 
     return OT_OK;
 }
 
-static ot_status ot_ln_geometry(ot_kctx *c, int *axis, int64_t *rows, int64_t *D, int64_t *P, int64_t *Pb) {
+ot_status ot_ln_geometry(ot_kctx *c, int *axis, int64_t *rows, int64_t *D, int64_t *P, int64_t *Pb) {
     OT_TRY(ot_norm_float_x(c, 1));
     const ot_norm_attrs *a = c->attrs;
     const ot_tensor *x = ot_in(c, 0);
@@ -525,17 +516,17 @@ const ot_op_def ot_ops_norm[] = {
      .min_inputs = 5, .max_inputs = 5, .min_outputs = 1, .max_outputs = 5,
      .attr_names = "epsilon,momentum,spatial,training_mode", .attrs_size = sizeof(ot_norm_attrs),
      .parse = ot_bn_parse, .infer = ot_bn_infer, .cpu = ot_bn_cpu, .traits = 0,
-     .dtypes = OT_NORM_FLOATS " (scale/B and mean/var may differ from X from opset 15)"},
+     .dtypes = OT_NORM_FLOATS " (scale/B and mean/var may differ from X from opset 15)", .grad = ot_bn_grad},
     {.name = "LayerNormalization", .domain = "", .min_opset = 17, .max_opset = 23,
      .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 3,
      .attr_names = "axis,epsilon,stash_type", .attrs_size = sizeof(ot_norm_attrs),
      .parse = ot_ln_parse, .infer = ot_ln_infer, .cpu = ot_ln_cpu, .traits = 0,
-     .dtypes = OT_NORM_FLOATS " (Mean/InvStdDev: stash_type)"},
+     .dtypes = OT_NORM_FLOATS " (Mean/InvStdDev: stash_type)", .grad = ot_ln_grad},
     {.name = "RMSNormalization", .domain = "", .min_opset = 23, .max_opset = 23,
      .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "axis,epsilon,stash_type", .attrs_size = sizeof(ot_norm_attrs),
      .parse = ot_ln_parse, .infer = ot_rms_infer, .cpu = ot_rms_cpu, .traits = 0,
-     .dtypes = OT_NORM_FLOATS " (Scale: X's type)"},
+     .dtypes = OT_NORM_FLOATS " (Scale: X's type)", .grad = ot_rms_grad},
     {.name = "LpNormalization", .domain = "", .min_opset = 1, .max_opset = 23,
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "axis,p", .attrs_size = sizeof(ot_norm_attrs),
@@ -550,11 +541,26 @@ const ot_op_def ot_ops_norm[] = {
      .min_inputs = 3, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "epsilon", .attrs_size = sizeof(ot_norm_attrs),
      .parse = ot_in_parse, .infer = ot_in_infer, .cpu = ot_in_cpu, .traits = 0,
-     .dtypes = OT_NORM_FLOATS},
+     .dtypes = OT_NORM_FLOATS, .grad = ot_in_grad},
     {.name = "GroupNormalization", .domain = "", .min_opset = 18, .max_opset = 23,
      .min_inputs = 3, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "epsilon,num_groups,stash_type", .attrs_size = sizeof(ot_norm_attrs),
      .parse = ot_gn_parse, .infer = ot_gn_infer, .cpu = ot_gn_cpu, .traits = 0,
+     .dtypes = OT_NORM_FLOATS, .grad = ot_gn_grad},
+    {.name = "BatchNormalizationGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1,
+     .min_inputs = 2, .max_inputs = 7, .min_outputs = 1, .max_outputs = 5,
+     .attr_names = OT_BN_GRAD_ATTRS, .attrs_size = sizeof(ot_norm_attrs),
+     .parse = ot_bn_grad_op_parse, .infer = ot_bn_grad_op_infer, .cpu = ot_bn_grad_op_cpu, .traits = 0,
+     .dtypes = OT_NORM_FLOATS " (per-channel inputs may differ from X)"},
+    {.name = "LayerNormalizationGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1,
+     .min_inputs = 2, .max_inputs = 6, .min_outputs = 1, .max_outputs = 3,
+     .attr_names = OT_LN_GRAD_ATTRS, .attrs_size = sizeof(ot_norm_attrs),
+     .parse = ot_ln_grad_op_parse, .infer = ot_ln_grad_op_infer, .cpu = ot_ln_grad_op_cpu, .traits = 0,
+     .dtypes = OT_NORM_FLOATS},
+    {.name = "GroupNormalizationGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1,
+     .min_inputs = 3, .max_inputs = 3, .min_outputs = 1, .max_outputs = 3,
+     .attr_names = OT_GN_GRAD_ATTRS, .attrs_size = sizeof(ot_norm_attrs),
+     .parse = ot_gn_grad_op_parse, .infer = ot_gn_grad_op_infer, .cpu = ot_gn_grad_op_cpu, .traits = 0,
      .dtypes = OT_NORM_FLOATS},
 };
 const int ot_ops_norm_count = sizeof ot_ops_norm / sizeof ot_ops_norm[0];

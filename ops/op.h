@@ -88,7 +88,8 @@ ot_status ot_need_value(ot_kctx *c, int i);
 static inline ot_tensor *ot_in(const ot_kctx *c, int i) { return i < c->n_in ? c->in[i] : NULL; }
 static inline ot_tensor *ot_out(const ot_kctx *c, int i) { return i < c->n_out ? c->out[i] : NULL; }
 /* Error prefixed with the node's op type and name. */
-ot_status ot_op_error(const ot_kctx *c, ot_status code, const char *fmt, ...) OT_PRINTF(3, 4);
+void ot_op_error_set(const ot_kctx *c, const char *fmt, ...) OT_PRINTF(2, 3);
+#define ot_op_error(c, code, ...) (ot_op_error_set((c), __VA_ARGS__), (ot_status)(code))
 /* Error when in[i]'s dtype is not in the list (terminated by OT_UNDEFINED). */
 ot_status ot_check_dtype(const ot_kctx *c, int i, const ot_dtype *allowed);
 /* Sets out[i]'s dtype and shape when that output is requested. */

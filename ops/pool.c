@@ -5,11 +5,17 @@
  * kernels/cpu/window.h, shared with Conv; the loops live in kernels/cpu/pool.c.
  * Attributes that appeared in later opsets (dilations, ceil_mode,
  * storage_order) are honoured at every opset: older models simply do not
- * carry them. */
+ * carry them.
+ *
+ * Gradients: MaxPool and GlobalMaxPool through the ai.onnxtrain op
+ * MaxPoolGrad (recomputes the argmax from X, so the forward stays as fast
+ * when Indices are not requested), AveragePool and GlobalAveragePool through
+ * AveragePoolGrad; the global pools are 1-D pools over the flattened spatial
+ * dims.  LpPool and MaxUnpool have no gradient rule. */
 #include <stdio.h>
 #include <string.h>
 
-#include "op.h"
+#include "grad.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/cpu/window.h"
 
@@ -29,6 +35,7 @@ typedef struct ot_pool_attrs {
     bool count_include_pad; /* AveragePool */
     bool col_major;         /* MaxPool storage_order = 1 */
     int64_t p;              /* LpPool, GlobalLpPool */
+    int64_t input_shape[OT_MAX_RANK]; /* AveragePoolGrad: the forward X's shape (n + 2 dims) */
 } ot_pool_attrs;
 
 static ot_status ot_pool_parse_error(const ot_node *n, ot_status code, const char *what_in) {
@@ -305,6 +312,194 @@ static ot_status ot_global_avg_cpu(ot_kctx *c) { return ot_global_run(c, OT_GLOB
 static ot_status ot_global_max_cpu(ot_kctx *c) { return ot_global_run(c, OT_GLOBAL_MAX); }
 static ot_status ot_global_lp_cpu(ot_kctx *c) { return ot_global_run(c, OT_GLOBAL_LP); }
 
+/* ---- gradient ops (ai.onnxtrain) -------------------------------------------
+ * MaxPoolGrad(X, dY) -> dX      X (N, C, spatial...), dY (N, C, out...):
+ *   dY goes to the first maximum of each window (row-major tap order).
+ * AveragePoolGrad(dY) -> dX     dX shaped input_shape (N, C, spatial...).
+ * Both carry the forward's window attributes (kernel_shape, strides,
+ * dilations, pads, auto_pad, ceil_mode; count_include_pad for the average)
+ * and resolve the window exactly as the forward does. */
+
+static ot_status ot_maxpool_grad_parse(const ot_node *n, int64_t opset, void *attrs) {
+    (void)opset;
+    return ot_pool_parse_common(n, OT_POOL_KIND_MAX, attrs);
+}
+
+static ot_status ot_avgpool_grad_parse(const ot_node *n, int64_t opset, void *attrs) {
+    ot_pool_attrs *a = attrs;
+    OT_TRY(ot_avgpool_parse(n, opset, a));
+    const int64_t *v;
+    int cnt;
+    OT_TRY(ot_attr_get_ints(n, "input_shape", &v, &cnt));
+    if (cnt != a->n + 2) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "attribute input_shape must list the %d dims of the forward X (it has %d)", a->n + 2,
+                 cnt < 0 ? 0 : cnt);
+        return ot_pool_parse_error(n, OT_ERR_PARSE, msg);
+    }
+    memcpy(a->input_shape, v, (size_t)cnt * sizeof *v);
+    for (int i = 0; i < cnt; i++)
+        if (v[i] < 0) return ot_pool_parse_error(n, OT_ERR_PARSE, "attribute input_shape has a negative dim");
+    return OT_OK;
+}
+
+/* The window of a gradient op from the forward X's dims; checks dY against it. */
+static ot_status ot_pool_grad_window(ot_kctx *c, const int64_t *xdims, ot_window *w) {
+    const ot_pool_attrs *a = c->attrs;
+    const ot_tensor *dy = ot_in(c, c->n_in - 1);
+    if (!ot_cpu_avgpool_dtype_ok(dy->dtype))
+        return ot_op_error(c, OT_ERR_UNSUPPORTED, "dY has type %s; supported: " OT_POOL_FLOATS, ot_dtype_name(dy->dtype));
+    ot_status s = ot_window_compute(w, a->n, xdims + 2, a->kernel, a->strides, a->dilations, a->pads, a->auto_pad,
+                                    a->ceil_mode);
+    if (s) return ot_op_error(c, s, "%s", ot_last_error());
+    int64_t want[OT_MAX_RANK] = {xdims[0], xdims[1]};
+    for (int i = 0; i < w->n; i++) want[2 + i] = w->out[i];
+    if (!ot_shape_equal(dy->rank, dy->dims, a->n + 2, want)) {
+        char b1[96], b2[96];
+        return ot_op_error(c, OT_ERR_SHAPE, "dY has shape %s; the pooling window gives %s",
+                           ot_shape_str(dy->rank, dy->dims, b1, sizeof b1), ot_shape_str(a->n + 2, want, b2, sizeof b2));
+    }
+    return OT_OK;
+}
+
+static ot_status ot_maxpool_grad_check(ot_kctx *c, ot_window *w) {
+    const ot_pool_attrs *a = c->attrs;
+    const ot_tensor *x = ot_in(c, 0), *dy = ot_in(c, 1);
+    if (x->dtype != dy->dtype)
+        return ot_op_error(c, OT_ERR_TYPE, "X has type %s but dY has type %s", ot_dtype_name(x->dtype),
+                           ot_dtype_name(dy->dtype));
+    if (x->rank != a->n + 2)
+        return ot_op_error(c, OT_ERR_SHAPE, "input X has rank %d; a %d-D kernel_shape needs rank %d", x->rank, a->n,
+                           a->n + 2);
+    return ot_pool_grad_window(c, x->dims, w);
+}
+
+static ot_status ot_maxpool_grad_infer(ot_kctx *c) {
+    ot_window w;
+    OT_TRY(ot_maxpool_grad_check(c, &w));
+    const ot_tensor *x = ot_in(c, 0);
+    ot_set_out(c, 0, x->dtype, x->rank, x->dims);
+    return OT_OK;
+}
+
+static ot_status ot_maxpool_grad_cpu(ot_kctx *c) {
+    ot_window w;
+    OT_TRY(ot_maxpool_grad_check(c, &w));
+    const ot_tensor *x = ot_in(c, 0);
+    ot_cpu_maxpool_grad(x->dtype, &w, x->dims[0] * x->dims[1], x->data, ot_in(c, 1)->data, ot_out(c, 0)->data);
+    return OT_OK;
+}
+
+static ot_status ot_avgpool_grad_infer(ot_kctx *c) {
+    const ot_pool_attrs *a = c->attrs;
+    ot_window w;
+    OT_TRY(ot_pool_grad_window(c, a->input_shape, &w));
+    int64_t numel;
+    ot_status s = ot_shape_numel(a->n + 2, a->input_shape, &numel);
+    if (s) return ot_op_error(c, s, "input_shape: %s", ot_last_error());
+    ot_set_out(c, 0, ot_in(c, 0)->dtype, a->n + 2, a->input_shape);
+    return OT_OK;
+}
+
+static ot_status ot_avgpool_grad_cpu(ot_kctx *c) {
+    const ot_pool_attrs *a = c->attrs;
+    ot_window w;
+    OT_TRY(ot_pool_grad_window(c, a->input_shape, &w));
+    const ot_tensor *dy = ot_in(c, 0);
+    ot_cpu_avgpool_grad(dy->dtype, &w, a->input_shape[0] * a->input_shape[1], dy->data, ot_out(c, 0)->data,
+                        a->count_include_pad);
+    return OT_OK;
+}
+
+/* ---- gradient rules ---------------------------------------------------------- */
+
+/* The forward's window attributes for a gradient node; *a must outlive at[]. */
+static int ot_pool_grad_attrs(const ot_pool_attrs *a, ot_grad_attr *at) {
+    int k = 0;
+    at[k++] = (ot_grad_attr){.name = "kernel_shape", .type = OT_ATTR_INTS, .ints = a->kernel, .n = a->n};
+    at[k++] = (ot_grad_attr){.name = "strides", .type = OT_ATTR_INTS, .ints = a->strides, .n = a->n};
+    at[k++] = (ot_grad_attr){.name = "dilations", .type = OT_ATTR_INTS, .ints = a->dilations, .n = a->n};
+    at[k++] = (ot_grad_attr){.name = "pads", .type = OT_ATTR_INTS, .ints = a->pads, .n = 2 * a->n};
+    at[k++] = (ot_grad_attr){.name = "auto_pad", .type = OT_ATTR_STRING, .s = ot_auto_pad_name(a->auto_pad)};
+    at[k++] = (ot_grad_attr){.name = "ceil_mode", .type = OT_ATTR_INT, .i = a->ceil_mode};
+    return k;
+}
+
+/* MaxPool: dX = MaxPoolGrad(X, dY); the Indices output carries no gradient. */
+static ot_status ot_maxpool_grad(ot_grad_ctx *g) {
+    int dy = ot_grad_dy(g, 0);
+    if (dy < 0 || !ot_grad_needs(g, 0)) return OT_OK;
+    ot_pool_attrs a = *(const ot_pool_attrs *)ot_grad_attrs(g);
+    ot_grad_attr at[8];
+    int n_at = ot_pool_grad_attrs(&a, at);
+    int in[2] = {ot_grad_x(g, 0), dy}, dx;
+    OT_TRY(ot_grad_emit(g, "MaxPoolGrad", OT_DOMAIN_TRAIN, 2, in, 1, &dx, n_at, at));
+    return ot_grad_set(g, 0, dx);
+}
+
+/* AveragePool: dX = AveragePoolGrad(dY) shaped like X. */
+static ot_status ot_avgpool_grad(ot_grad_ctx *g) {
+    int dy = ot_grad_dy(g, 0);
+    if (dy < 0 || !ot_grad_needs(g, 0)) return OT_OK;
+    ot_pool_attrs a = *(const ot_pool_attrs *)ot_grad_attrs(g);
+    const ot_tensor *x = ot_grad_value(g, ot_grad_x(g, 0));
+    memcpy(a.input_shape, x->dims, sizeof(int64_t) * (size_t)x->rank);
+    ot_grad_attr at[10];
+    int n_at = ot_pool_grad_attrs(&a, at);
+    at[n_at++] = (ot_grad_attr){.name = "count_include_pad", .type = OT_ATTR_INT, .i = a.count_include_pad};
+    at[n_at++] = (ot_grad_attr){.name = "input_shape", .type = OT_ATTR_INTS, .ints = a.input_shape, .n = a.n + 2};
+    int dx;
+    OT_TRY(ot_grad_emit(g, "AveragePoolGrad", OT_DOMAIN_TRAIN, 1, &dy, 1, &dx, n_at, at));
+    return ot_grad_set(g, 0, dx);
+}
+
+/* GlobalMaxPool / GlobalAveragePool: a 1-D pool of kernel S over X viewed as
+ * (N, C, S), S the product of the spatial dims (row-major, so the scan order
+ * is the forward's). */
+static ot_status ot_global_grad(ot_grad_ctx *g, bool max) {
+    int dy = ot_grad_dy(g, 0), x = ot_grad_x(g, 0);
+    if (dy < 0 || !ot_grad_needs(g, 0)) return OT_OK;
+    const ot_tensor *xv = ot_grad_value(g, x);
+    int rank = xv->rank;
+    int64_t xdims[OT_MAX_RANK], S = 1;
+    memcpy(xdims, xv->dims, sizeof(int64_t) * (size_t)rank);
+    for (int i = 2; i < rank; i++) S *= xdims[i];
+    if (S == 1) return ot_grad_set(g, 0, dy); /* Y has X's shape and equals it */
+    int dx;
+    if (S == 0) { /* empty X: an empty gradient of its shape */
+        int zero;
+        OT_TRY(ot_grad_const_scalar(g, xv->dtype, 0.0, &zero));
+        OT_TRY(ot_grad_op2(g, "Mul", x, zero, &dx));
+        return ot_grad_set(g, 0, dx);
+    }
+    ot_pool_attrs a;
+    memset(&a, 0, sizeof a);
+    a.n = 1;
+    a.kernel[0] = S;
+    a.strides[0] = a.dilations[0] = 1;
+    a.input_shape[0] = xdims[0];
+    a.input_shape[1] = xdims[1];
+    a.input_shape[2] = S;
+    int64_t dy3[3] = {xdims[0], xdims[1], 1};
+    int dyr, pooled;
+    OT_TRY(ot_grad_reshape(g, dy, 3, dy3, &dyr));
+    ot_grad_attr at[10];
+    int n_at = ot_pool_grad_attrs(&a, at);
+    if (max) {
+        int in[2] = {-1, dyr};
+        OT_TRY(ot_grad_reshape(g, x, 3, a.input_shape, &in[0]));
+        OT_TRY(ot_grad_emit(g, "MaxPoolGrad", OT_DOMAIN_TRAIN, 2, in, 1, &pooled, n_at, at));
+    } else {
+        at[n_at++] = (ot_grad_attr){.name = "input_shape", .type = OT_ATTR_INTS, .ints = a.input_shape, .n = 3};
+        OT_TRY(ot_grad_emit(g, "AveragePoolGrad", OT_DOMAIN_TRAIN, 1, &dyr, 1, &pooled, n_at, at));
+    }
+    OT_TRY(ot_grad_reshape(g, pooled, rank, xdims, &dx));
+    return ot_grad_set(g, 0, dx);
+}
+
+static ot_status ot_global_max_grad(ot_grad_ctx *g) { return ot_global_grad(g, true); }
+static ot_status ot_global_avg_grad(ot_grad_ctx *g) { return ot_global_grad(g, false); }
+
 #define OT_POOL_WINDOW_ATTRS "auto_pad,ceil_mode,dilations,kernel_shape,pads,strides"
 
 const ot_op_def ot_ops_pool[] = {
@@ -312,12 +507,12 @@ const ot_op_def ot_ops_pool[] = {
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 2,
      .attr_names = OT_POOL_WINDOW_ATTRS ",storage_order", .attrs_size = sizeof(ot_pool_attrs),
      .parse = ot_maxpool_parse, .infer = ot_pool_infer, .cpu = ot_pool_cpu, .traits = 0,
-     .dtypes = OT_POOL_FLOATS ", int8, uint8 (Indices: int64)"},
+     .dtypes = OT_POOL_FLOATS ", int8, uint8 (Indices: int64)", .grad = ot_maxpool_grad},
     {.name = "AveragePool", .domain = "", .min_opset = 7, .max_opset = 23,
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
      .attr_names = OT_POOL_WINDOW_ATTRS ",count_include_pad", .attrs_size = sizeof(ot_pool_attrs),
      .parse = ot_avgpool_parse, .infer = ot_pool_infer, .cpu = ot_pool_cpu, .traits = 0,
-     .dtypes = OT_POOL_FLOATS},
+     .dtypes = OT_POOL_FLOATS, .grad = ot_avgpool_grad},
     {.name = "LpPool", .domain = "", .min_opset = 2, .max_opset = 23,
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
      .attr_names = OT_POOL_WINDOW_ATTRS ",p", .attrs_size = sizeof(ot_pool_attrs),
@@ -332,16 +527,26 @@ const ot_op_def ot_ops_pool[] = {
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "", .attrs_size = 0,
      .parse = NULL, .infer = ot_global_infer, .cpu = ot_global_avg_cpu, .traits = 0,
-     .dtypes = OT_POOL_FLOATS},
+     .dtypes = OT_POOL_FLOATS, .grad = ot_global_avg_grad},
     {.name = "GlobalMaxPool", .domain = "", .min_opset = 1, .max_opset = 23,
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "", .attrs_size = 0,
      .parse = NULL, .infer = ot_global_infer, .cpu = ot_global_max_cpu, .traits = 0,
-     .dtypes = OT_POOL_FLOATS},
+     .dtypes = OT_POOL_FLOATS, .grad = ot_global_max_grad},
     {.name = "GlobalLpPool", .domain = "", .min_opset = 2, .max_opset = 23,
      .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
      .attr_names = "p", .attrs_size = sizeof(ot_pool_attrs),
      .parse = ot_globallp_parse, .infer = ot_global_infer, .cpu = ot_global_lp_cpu, .traits = 0,
+     .dtypes = OT_POOL_FLOATS},
+    {.name = "MaxPoolGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1,
+     .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+     .attr_names = OT_POOL_WINDOW_ATTRS, .attrs_size = sizeof(ot_pool_attrs),
+     .parse = ot_maxpool_grad_parse, .infer = ot_maxpool_grad_infer, .cpu = ot_maxpool_grad_cpu, .traits = 0,
+     .dtypes = OT_POOL_FLOATS},
+    {.name = "AveragePoolGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1,
+     .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
+     .attr_names = OT_POOL_WINDOW_ATTRS ",count_include_pad,input_shape", .attrs_size = sizeof(ot_pool_attrs),
+     .parse = ot_avgpool_grad_parse, .infer = ot_avgpool_grad_infer, .cpu = ot_avgpool_grad_cpu, .traits = 0,
      .dtypes = OT_POOL_FLOATS},
 };
 const int ot_ops_pool_count = sizeof ot_ops_pool / sizeof ot_ops_pool[0];

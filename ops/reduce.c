@@ -5,22 +5,15 @@
  * Opset history that matters here: the `axes` attribute became an optional
  * second input (with the `noop_with_empty_axes` attribute) at opset 13 for
  * ReduceSum and at opset 18 for the others.  Its value decides the output
- * shape, so infer asks for it with ot_need_value. */
+ * shape, so infer asks for it with ot_need_value.
+ *
+ * Gradient rules and the ai.onnxtrain ReduceGrad op: ops/reduce_grad.c. */
 #include <string.h>
 
-#include "kernels/cpu/reduce.h"
-#include "op.h"
+#include "reduce_ops.h"
 
 /* ---- Reduce* ---------------------------------------------------------------- */
 
-typedef struct reduce_attrs {
-    ot_reduce_op op;
-    bool axes_input;   /* axes come from input 1 (opset >= 13 / 18) */
-    int n_axes;        /* from the attribute; -1 when absent */
-    int64_t axes[OT_MAX_RANK];
-    bool keepdims;
-    bool noop_empty;   /* noop_with_empty_axes */
-} reduce_attrs;
 
 static const struct {
     const char *name;
@@ -37,7 +30,7 @@ static const struct {
 static const char *node_label(const ot_node *n) { return n->name && n->name[0] ? n->name : n->op_type; }
 
 static ot_status reduce_parse(const ot_node *n, int64_t opset, void *attrs) {
-    reduce_attrs *a = attrs;
+    ot_reduce_attrs *a = attrs;
     int kind = -1;
     for (size_t i = 0; i < sizeof reduce_kinds / sizeof reduce_kinds[0]; i++)
         if (!strcmp(n->op_type, reduce_kinds[i].name)) kind = (int)i;
@@ -67,24 +60,29 @@ static ot_status reduce_parse(const ot_node *n, int64_t opset, void *attrs) {
     return OT_OK;
 }
 
-/* mask[i]: axis i is reduced.  Empty axes mean all axes, or none with
-   noop_with_empty_axes.  Reads input 1 when the axes are an input (infer has
-   called ot_need_value for it). */
-static ot_status reduce_mask(const ot_kctx *c, bool *mask) {
-    const reduce_attrs *a = c->attrs;
-    const ot_tensor *x = c->in[0], *at = ot_in(c, 1);
-    int r = x->rank;
+bool ot_reduce_op_of(const char *op_type, ot_reduce_op *op) {
+    for (size_t i = 0; i < sizeof reduce_kinds / sizeof reduce_kinds[0]; i++) {
+        if (!strcmp(op_type, reduce_kinds[i].name)) {
+            *op = reduce_kinds[i].op;
+            return true;
+        }
+    }
+    return false;
+}
+
+ot_status ot_reduce_mask(const ot_kctx *c, int r, const ot_tensor *at, int n_attr, const int64_t *attr_axes,
+                         bool noop_empty, bool *mask) {
     int64_t axes[OT_MAX_RANK];
-    int64_t n = a->n_axes > 0 ? a->n_axes : 0;
-    if (a->axes_input && at) {
+    int64_t n = n_attr > 0 ? n_attr : 0;
+    if (at) {
         if (at->rank > 1)
             return ot_op_error(c, OT_ERR_SHAPE, "axes must be a 1-D tensor, got rank %d", at->rank);
         if (ot_tensor_to_i64(at, axes, OT_MAX_RANK, &n) != OT_OK)
             return ot_op_error(c, OT_ERR_SHAPE, "axes input: %s", ot_last_error());
     } else {
-        for (int64_t i = 0; i < n; i++) axes[i] = a->axes[i];
+        for (int64_t i = 0; i < n; i++) axes[i] = attr_axes[i];
     }
-    for (int i = 0; i < r; i++) mask[i] = n == 0 && !(a->axes_input && a->noop_empty);
+    for (int i = 0; i < r; i++) mask[i] = n == 0 && !noop_empty;
     for (int64_t i = 0; i < n; i++) {
         if (axes[i] < -r || axes[i] >= r)
             return ot_op_error(c, OT_ERR_SHAPE, "axis %lld is out of range for an input of rank %d",
@@ -96,8 +94,16 @@ static ot_status reduce_mask(const ot_kctx *c, bool *mask) {
     return OT_OK;
 }
 
+/* The forward's mask.  Reads input 1 when the axes are an input (infer has
+   called ot_need_value for it). */
+static ot_status reduce_mask(const ot_kctx *c, bool *mask) {
+    const ot_reduce_attrs *a = c->attrs;
+    return ot_reduce_mask(c, c->in[0]->rank, a->axes_input ? ot_in(c, 1) : NULL, a->n_axes, a->axes,
+                          a->axes_input && a->noop_empty, mask);
+}
+
 static ot_status reduce_infer(ot_kctx *c) {
-    const reduce_attrs *a = c->attrs;
+    const ot_reduce_attrs *a = c->attrs;
     static const ot_dtype common[] = {OT_FLOAT,  OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16, OT_INT32,
                                       OT_INT64,  OT_UINT32, OT_UINT64,  OT_UNDEFINED};
     static const ot_dtype minmax[] = {OT_FLOAT, OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16, OT_INT32, OT_INT64,
@@ -124,7 +130,7 @@ static ot_status reduce_infer(ot_kctx *c) {
 }
 
 static ot_status reduce_cpu(ot_kctx *c) {
-    const reduce_attrs *a = c->attrs;
+    const ot_reduce_attrs *a = c->attrs;
     const ot_tensor *x = c->in[0];
     bool mask[OT_MAX_RANK];
     OT_TRY(reduce_mask(c, mask));
@@ -174,8 +180,8 @@ static ot_status arg_infer(ot_kctx *c) {
                                      OT_UINT16, OT_INT32, OT_UINT32, OT_INT64,    OT_UINT64, OT_UNDEFINED};
     const arg_attrs *a = c->attrs;
     OT_TRY(ot_check_dtype(c, 0, types));
-    int axis;
-    int64_t outer, n, inner;
+    int axis = 0;
+    int64_t outer = 0, n = 0, inner = 0;
     OT_TRY(arg_layout(c, &axis, &outer, &n, &inner));
     if (n == 0 && outer * inner > 0)
         return ot_op_error(c, OT_ERR_SHAPE, "axis %d has size 0: there is no %s to take", axis,
@@ -193,8 +199,8 @@ static ot_status arg_infer(ot_kctx *c) {
 
 static ot_status arg_cpu(ot_kctx *c) {
     const arg_attrs *a = c->attrs;
-    int axis;
-    int64_t outer, n, inner;
+    int axis = 0;
+    int64_t outer = 0, n = 0, inner = 0;
     OT_TRY(arg_layout(c, &axis, &outer, &n, &inner));
     ot_cpu_argreduce(a->want_max, a->select_last, c->in[0]->dtype, c->in[0]->data, c->out[0]->data, outer, n,
                      inner);
@@ -203,13 +209,9 @@ static ot_status arg_cpu(ot_kctx *c) {
 
 /* ---- CumSum ----------------------------------------------------------------- */
 
-typedef struct cumsum_attrs {
-    bool exclusive, reverse;
-} cumsum_attrs;
-
 static ot_status cumsum_parse(const ot_node *n, int64_t opset, void *attrs) {
     (void)opset;
-    cumsum_attrs *a = attrs;
+    ot_cumsum_attrs *a = attrs;
     int64_t ex, rev;
     OT_TRY(ot_attr_get_int(n, "exclusive", 0, &ex));
     OT_TRY(ot_attr_get_int(n, "reverse", 0, &rev));
@@ -249,7 +251,7 @@ static ot_status cumsum_infer(ot_kctx *c) {
 }
 
 static ot_status cumsum_cpu(ot_kctx *c) {
-    const cumsum_attrs *a = c->attrs;
+    const ot_cumsum_attrs *a = c->attrs;
     const ot_tensor *x = c->in[0];
     int axis;
     OT_TRY(cumsum_axis(c, &axis));
@@ -262,12 +264,20 @@ static ot_status cumsum_cpu(ot_kctx *c) {
 
 /* ---- table ------------------------------------------------------------------ */
 
-#define REDUCE_ATTRS "axes,keepdims,noop_with_empty_axes"
-#define REDUCE_ROW(name, types)                                                                            \
-    {name, "", 1, 23, 1, 2, 1, 1, REDUCE_ATTRS, sizeof(reduce_attrs), reduce_parse, reduce_infer, reduce_cpu, 0, \
-     types}
 #define NUM_TYPES "float32, float64, float16, bfloat16, int32, int64, uint32, uint64"
+#define REDUCE_ROW(nm, types)                                                                                 \
+    {.name = nm, .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 1, .max_inputs = 2,           \
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "axes,keepdims,noop_with_empty_axes",               \
+     .attrs_size = sizeof(ot_reduce_attrs), .parse = reduce_parse, .infer = reduce_infer, .cpu = reduce_cpu,  \
+     .traits = 0, .dtypes = types, .grad = ot_reduce_grad_rule}
+#define ARG_ROW(nm)                                                                                           \
+    {.name = nm, .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 1, .max_inputs = 1,           \
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "axis,keepdims,select_last_index",                  \
+     .attrs_size = sizeof(arg_attrs), .parse = arg_parse, .infer = arg_infer, .cpu = arg_cpu, .traits = 0, \
+     .dtypes = "float32, float64, float16, bfloat16, int8..int64, uint8..uint64"}
 
+/* ArgMax / ArgMin have integer outputs: no gradient.  ReduceGrad's inputs and
+   attributes are documented in ops/reduce_grad.c. */
 const ot_op_def ot_ops_reduce[] = {
     REDUCE_ROW("ReduceSum", NUM_TYPES),
     REDUCE_ROW("ReduceMean", NUM_TYPES),
@@ -279,11 +289,15 @@ const ot_op_def ot_ops_reduce[] = {
     REDUCE_ROW("ReduceLogSum", NUM_TYPES),
     REDUCE_ROW("ReduceLogSumExp", NUM_TYPES),
     REDUCE_ROW("ReduceSumSquare", NUM_TYPES),
-    {"ArgMax", "", 1, 23, 1, 1, 1, 1, "axis,keepdims,select_last_index", sizeof(arg_attrs), arg_parse, arg_infer,
-     arg_cpu, 0, "float32, float64, float16, bfloat16, int8..int64, uint8..uint64"},
-    {"ArgMin", "", 1, 23, 1, 1, 1, 1, "axis,keepdims,select_last_index", sizeof(arg_attrs), arg_parse, arg_infer,
-     arg_cpu, 0, "float32, float64, float16, bfloat16, int8..int64, uint8..uint64"},
-    {"CumSum", "", 11, 23, 2, 2, 1, 1, "exclusive,reverse", sizeof(cumsum_attrs), cumsum_parse, cumsum_infer,
-     cumsum_cpu, OT_TRAIT_INPLACE, NUM_TYPES},
+    ARG_ROW("ArgMax"),
+    ARG_ROW("ArgMin"),
+    {.name = "CumSum", .domain = "", .min_opset = 11, .max_opset = 23, .min_inputs = 2, .max_inputs = 2,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "exclusive,reverse", .attrs_size = sizeof(ot_cumsum_attrs),
+     .parse = cumsum_parse, .infer = cumsum_infer, .cpu = cumsum_cpu, .traits = OT_TRAIT_INPLACE,
+     .dtypes = NUM_TYPES, .grad = ot_cumsum_grad_rule},
+    {.name = "ReduceGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 1,
+     .max_inputs = 4, .min_outputs = 1, .max_outputs = 1, .attr_names = "mode,axes,keepdims,noop_with_empty_axes,shape",
+     .attrs_size = sizeof(ot_reduce_grad_attrs), .parse = ot_reduce_grad_parse, .infer = ot_reduce_grad_infer,
+     .cpu = ot_reduce_grad_cpu, .traits = 0, .dtypes = "float32, float64, float16, bfloat16"},
 };
 const int ot_ops_reduce_count = sizeof(ot_ops_reduce) / sizeof(ot_ops_reduce[0]);

@@ -71,15 +71,14 @@ ot_status ot_need_value(ot_kctx *c, int i) {
     return OT_NEED_VALUE;
 }
 
-ot_status ot_op_error(const ot_kctx *c, ot_status code, const char *fmt, ...) {
+void ot_op_error_set(const ot_kctx *c, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->node && c->node->name && c->node->name[0])
-        return ot_error(code, "node '%s' (%s): %s", c->node->name, c->node->op_type, msg);
-    return ot_error(code, "%s node: %s", c->node ? c->node->op_type : "?", msg);
+    if (c->node && c->node->name && c->node->name[0]) ot_error_set("node '%s' (%s): %s", c->node->name, c->node->op_type, msg);
+    else ot_error_set("%s node: %s", c->node ? c->node->op_type : "?", msg);
 }
 
 ot_status ot_check_dtype(const ot_kctx *c, int i, const ot_dtype *allowed) {

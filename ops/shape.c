@@ -331,13 +331,13 @@ static ot_status ot_size_cpu(ot_kctx *c) {
 
 const ot_op_def ot_ops_shape[] = {
     {"Reshape", "", 5, OT_SHAPE_MAX_OPSET, 2, 2, 1, 1, "allowzero", sizeof(ot_reshape_attrs), ot_reshape_parse, ot_reshape_infer,
-     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY},
+     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY, ot_reshape_like_grad},
     {"Flatten", "", 1, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "axis", sizeof(ot_axis_attrs), ot_flatten_parse, ot_flatten_infer,
-     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY},
+     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY, ot_reshape_like_grad},
     {"Squeeze", "", 1, OT_SHAPE_MAX_OPSET, 1, 2, 1, 1, "axes", sizeof(ot_squeeze_attrs), ot_squeeze_parse, ot_squeeze_infer,
-     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY},
+     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY, ot_reshape_like_grad},
     {"Unsqueeze", "", 1, OT_SHAPE_MAX_OPSET, 1, 2, 1, 1, "axes", sizeof(ot_squeeze_attrs), ot_squeeze_parse, ot_unsqueeze_infer,
-     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY},
+     ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY, ot_reshape_like_grad},
     {"Transpose", "", 1, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "perm", sizeof(ot_transpose_attrs), ot_transpose_parse,
      ot_transpose_infer, ot_transpose_cpu, 0, OT_ANY},
     {"Shape", "", 1, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "start,end", sizeof(ot_shapeop_attrs), ot_shapeop_parse, ot_shapeop_infer,

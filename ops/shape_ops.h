@@ -85,4 +85,8 @@ OT_SHAPE_ROW_FUNCS(constant_of_shape)
 OT_SHAPE_ROW_FUNCS(range)
 OT_SHAPE_ROW_FUNCS(onehot)
 
+/* Gradient rules (shape_grad.c). */
+struct ot_grad_ctx;
+ot_status ot_reshape_like_grad(struct ot_grad_ctx *g);
+
 #endif

@@ -1,23 +1,20 @@
 /* Op family: softmax.  Softmax, LogSoftmax, Hardmax, and the classification
  * losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (the fused,
- * numerically stable log-softmax + NLL).  Numeric loops: kernels/cpu/softmax.c. */
+ * numerically stable log-softmax + NLL).  Numeric loops: kernels/cpu/softmax.c.
+ * Gradient rules and the ai.onnxtrain grad ops (SoftmaxGrad, LogSoftmaxGrad,
+ * SoftmaxCrossEntropyLossGrad, NegativeLogLikelihoodLossGrad) live in
+ * ops/softmax_grad.c; their rows are in the table below. */
 #include <string.h>
 
-#include "kernels/cpu/softmax.h"
-#include "op.h"
+#include "softmax_ops.h"
 
 static const ot_dtype float_types[] = {OT_FLOAT, OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16, OT_UNDEFINED};
 static const ot_dtype label_types[] = {OT_INT32, OT_INT64, OT_UNDEFINED};
 
 /* ---- Softmax / LogSoftmax / Hardmax -------------------------------------- */
 
-typedef struct softmax_attrs {
-    int64_t axis;
-    bool coerce_2d; /* opset < 13: the input is flattened to 2-D at `axis` */
-} softmax_attrs;
-
 static ot_status softmax_parse(const ot_node *n, int64_t opset, void *attrs) {
-    softmax_attrs *a = attrs;
+    ot_softmax_attrs *a = attrs;
     a->coerce_2d = opset < 13;
     return ot_attr_get_int(n, "axis", a->coerce_2d ? 1 : -1, &a->axis);
 }
@@ -26,9 +23,8 @@ static ot_status softmax_parse(const ot_node *n, int64_t opset, void *attrs) {
    Before opset 13 the input is coerced to 2-D [d0 * ... * d(axis-1),
    d(axis) * ... * d(r-1)] and normalised over the whole second factor; from
    13 only dims[axis] is normalised. */
-static ot_status softmax_layout(const ot_kctx *c, int64_t *outer, int64_t *C, int64_t *inner) {
-    const softmax_attrs *a = c->attrs;
-    const ot_tensor *x = c->in[0];
+ot_status ot_softmax_layout(const ot_kctx *c, const ot_softmax_attrs *a, const ot_tensor *x, int64_t *outer,
+                            int64_t *C, int64_t *inner) {
     int r = x->rank;
     /* The coerced form accepts axis == rank (a trailing factor of 1). */
     int hi = a->coerce_2d ? r : r - 1;
@@ -50,15 +46,15 @@ static ot_status softmax_layout(const ot_kctx *c, int64_t *outer, int64_t *C, in
 
 static ot_status softmax_infer(ot_kctx *c) {
     OT_TRY(ot_check_dtype(c, 0, float_types));
-    int64_t outer, C, inner;
-    OT_TRY(softmax_layout(c, &outer, &C, &inner));
+    int64_t outer = 0, C = 0, inner = 0;
+    OT_TRY(ot_softmax_layout(c, c->attrs, c->in[0], &outer, &C, &inner));
     ot_set_out(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
     return OT_OK;
 }
 
 static ot_status softmax_run(ot_kctx *c, ot_softmax_mode mode) {
-    int64_t outer, C, inner;
-    OT_TRY(softmax_layout(c, &outer, &C, &inner));
+    int64_t outer = 0, C = 0, inner = 0;
+    OT_TRY(ot_softmax_layout(c, c->attrs, c->in[0], &outer, &C, &inner));
     ot_cpu_softmax(c->in[0]->dtype, mode, c->in[0]->data, c->out[0]->data, outer, C, inner);
     return OT_OK;
 }
@@ -69,15 +65,7 @@ static ot_status hardmax_cpu(ot_kctx *c) { return softmax_run(c, OT_SOFTMAX_HARD
 
 /* ---- NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss ------------------ */
 
-typedef struct loss_attrs {
-    ot_loss_reduction reduction;
-    bool has_ignore;
-    int64_t ignore_index;
-} loss_attrs;
-
-static ot_status loss_parse(const ot_node *n, int64_t opset, void *attrs) {
-    (void)opset;
-    loss_attrs *a = attrs;
+ot_status ot_loss_parse_attrs(const ot_node *n, ot_loss_attrs *a) {
     const char *red;
     OT_TRY(ot_attr_get_string(n, "reduction", "mean", &red));
     if (!strcmp(red, "none")) a->reduction = OT_LOSS_NONE;
@@ -90,9 +78,14 @@ static ot_status loss_parse(const ot_node *n, int64_t opset, void *attrs) {
     return ot_attr_get_int(n, "ignore_index", 0, &a->ignore_index);
 }
 
+static ot_status loss_parse(const ot_node *n, int64_t opset, void *attrs) {
+    (void)opset;
+    return ot_loss_parse_attrs(n, attrs);
+}
+
 /* scores (N, C, d1..dk), labels (N, d1..dk), weights (C) [, log_prob]. */
 static ot_status loss_infer(ot_kctx *c) {
-    const loss_attrs *a = c->attrs;
+    const ot_loss_attrs *a = c->attrs;
     const ot_tensor *x = c->in[0], *t = c->in[1], *w = ot_in(c, 2);
     OT_TRY(ot_check_dtype(c, 0, float_types));
     OT_TRY(ot_check_dtype(c, 1, label_types));
@@ -121,10 +114,34 @@ static ot_status loss_infer(ot_kctx *c) {
     return OT_OK;
 }
 
+ot_status ot_loss_check_labels(const ot_kctx *c, const ot_loss_attrs *a, const ot_tensor *t, int64_t C) {
+    ot_nll_args args = {.label_dtype = t->dtype, .labels = t->data, .N = ot_tensor_numel(t), .C = C, .D = 1,
+                        .has_ignore = a->has_ignore, .ignore_index = a->ignore_index};
+    int64_t bad = ot_cpu_nll_find_bad_label(&args);
+    if (bad < 0) return OT_OK;
+    /* Name the sample as its index in the labels tensor: [n, d1, ...]. */
+    char where[160];
+    int64_t idx[OT_MAX_RANK], rem = bad;
+    for (int i = t->rank - 1; i >= 0; i--) {
+        idx[i] = t->dims[i] ? rem % t->dims[i] : 0;
+        rem = t->dims[i] ? rem / t->dims[i] : 0;
+    }
+    ot_shape_str(t->rank, idx, where, sizeof where);
+    int64_t v = t->dtype == OT_INT32 ? ((const int32_t *)t->data)[bad] : ((const int64_t *)t->data)[bad];
+    if (a->has_ignore)
+        return ot_op_error(c, OT_ERR_INVALID_ARG,
+                           "label %lld at sample %s is outside [0, %lld) (C = %lld classes) and is not "
+                           "ignore_index %lld",
+                           (long long)v, where, (long long)C, (long long)C, (long long)a->ignore_index);
+    return ot_op_error(c, OT_ERR_INVALID_ARG, "label %lld at sample %s is outside [0, %lld) (C = %lld classes)",
+                       (long long)v, where, (long long)C, (long long)C);
+}
+
 static ot_status loss_run(ot_kctx *c, bool from_scores) {
-    const loss_attrs *a = c->attrs;
+    const ot_loss_attrs *a = c->attrs;
     const ot_tensor *x = c->in[0], *t = c->in[1], *w = ot_in(c, 2);
     ot_tensor *lp = from_scores ? ot_out(c, 1) : NULL;
+    OT_TRY(ot_loss_check_labels(c, a, t, x->dims[1]));
     ot_nll_args args = {
         .dtype = x->dtype,
         .x = x->data,
@@ -142,26 +159,6 @@ static ot_status loss_run(ot_kctx *c, bool from_scores) {
         .log_prob = lp ? lp->data : NULL,
     };
     for (int i = 2; i < x->rank; i++) args.D *= x->dims[i];
-    int64_t bad = ot_cpu_nll_find_bad_label(&args);
-    if (bad >= 0) {
-        /* Name the sample as its index in the labels tensor: [n, d1, ...]. */
-        char where[160];
-        int64_t idx[OT_MAX_RANK], rem = bad;
-        for (int i = t->rank - 1; i >= 0; i--) {
-            idx[i] = t->dims[i] ? rem % t->dims[i] : 0;
-            rem = t->dims[i] ? rem / t->dims[i] : 0;
-        }
-        ot_shape_str(t->rank, idx, where, sizeof where);
-        int64_t v = t->dtype == OT_INT32 ? ((const int32_t *)t->data)[bad] : ((const int64_t *)t->data)[bad];
-        if (a->has_ignore)
-            return ot_op_error(c, OT_ERR_INVALID_ARG,
-                               "label %lld at sample %s is outside [0, %lld) (C = %lld classes) and is not "
-                               "ignore_index %lld",
-                               (long long)v, where, (long long)args.C, (long long)args.C,
-                               (long long)a->ignore_index);
-        return ot_op_error(c, OT_ERR_INVALID_ARG, "label %lld at sample %s is outside [0, %lld) (C = %lld classes)",
-                           (long long)v, where, (long long)args.C, (long long)args.C);
-    }
     ot_cpu_nll_loss(&args);
     return OT_OK;
 }
@@ -171,16 +168,42 @@ static ot_status sce_cpu(ot_kctx *c) { return loss_run(c, true); }
 
 #define FLOATS "float32, float64, float16, bfloat16"
 
+/* Grad ops of the ai.onnxtrain domain (ops/softmax_grad.c): inputs and
+   shapes are documented there. */
+#define GRAD_ROW(nm, n_in_min, n_in_max, attrs, st, prs, inf, fn, tr)                                        \
+    {.name = nm, .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = n_in_min,         \
+     .max_inputs = n_in_max, .min_outputs = 1, .max_outputs = 1, .attr_names = attrs, .attrs_size = sizeof(st), \
+     .parse = prs, .infer = inf, .cpu = fn, .traits = tr, .dtypes = FLOATS}
+
 const ot_op_def ot_ops_softmax[] = {
-    {"Softmax", "", 1, 23, 1, 1, 1, 1, "axis", sizeof(softmax_attrs), softmax_parse, softmax_infer, softmax_cpu,
-     OT_TRAIT_INPLACE, FLOATS},
-    {"LogSoftmax", "", 1, 23, 1, 1, 1, 1, "axis", sizeof(softmax_attrs), softmax_parse, softmax_infer,
-     logsoftmax_cpu, OT_TRAIT_INPLACE, FLOATS},
-    {"Hardmax", "", 1, 23, 1, 1, 1, 1, "axis", sizeof(softmax_attrs), softmax_parse, softmax_infer, hardmax_cpu,
-     OT_TRAIT_INPLACE, FLOATS},
-    {"NegativeLogLikelihoodLoss", "", 12, 23, 2, 3, 1, 1, "reduction,ignore_index", sizeof(loss_attrs), loss_parse,
-     loss_infer, nll_cpu, 0, FLOATS "; labels int32, int64"},
-    {"SoftmaxCrossEntropyLoss", "", 12, 23, 2, 3, 1, 2, "reduction,ignore_index", sizeof(loss_attrs), loss_parse,
-     loss_infer, sce_cpu, 0, FLOATS "; labels int32, int64"},
+    {.name = "Softmax", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 1, .max_inputs = 1,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "axis", .attrs_size = sizeof(ot_softmax_attrs),
+     .parse = softmax_parse, .infer = softmax_infer, .cpu = softmax_cpu, .traits = OT_TRAIT_INPLACE,
+     .dtypes = FLOATS, .grad = ot_softmax_grad_rule},
+    {.name = "LogSoftmax", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 1, .max_inputs = 1,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "axis", .attrs_size = sizeof(ot_softmax_attrs),
+     .parse = softmax_parse, .infer = softmax_infer, .cpu = logsoftmax_cpu, .traits = OT_TRAIT_INPLACE,
+     .dtypes = FLOATS, .grad = ot_logsoftmax_grad_rule},
+    /* Hardmax is piecewise constant: no gradient rule. */
+    {.name = "Hardmax", .domain = "", .min_opset = 1, .max_opset = 23, .min_inputs = 1, .max_inputs = 1,
+     .min_outputs = 1, .max_outputs = 1, .attr_names = "axis", .attrs_size = sizeof(ot_softmax_attrs),
+     .parse = softmax_parse, .infer = softmax_infer, .cpu = hardmax_cpu, .traits = OT_TRAIT_INPLACE,
+     .dtypes = FLOATS},
+    {.name = "NegativeLogLikelihoodLoss", .domain = "", .min_opset = 12, .max_opset = 23, .min_inputs = 2,
+     .max_inputs = 3, .min_outputs = 1, .max_outputs = 1, .attr_names = "reduction,ignore_index",
+     .attrs_size = sizeof(ot_loss_attrs), .parse = loss_parse, .infer = loss_infer, .cpu = nll_cpu, .traits = 0,
+     .dtypes = FLOATS "; labels int32, int64", .grad = ot_nll_loss_grad_rule},
+    {.name = "SoftmaxCrossEntropyLoss", .domain = "", .min_opset = 12, .max_opset = 23, .min_inputs = 2,
+     .max_inputs = 3, .min_outputs = 1, .max_outputs = 2, .attr_names = "reduction,ignore_index",
+     .attrs_size = sizeof(ot_loss_attrs), .parse = loss_parse, .infer = loss_infer, .cpu = sce_cpu, .traits = 0,
+     .dtypes = FLOATS "; labels int32, int64", .grad = ot_sce_loss_grad_rule},
+    GRAD_ROW("SoftmaxGrad", 2, 2, "axis,coerce_2d", ot_softmax_attrs, ot_softmax_grad_parse, ot_softmax_grad_infer,
+             ot_softmax_grad_cpu, OT_TRAIT_INPLACE),
+    GRAD_ROW("LogSoftmaxGrad", 2, 2, "axis,coerce_2d", ot_softmax_attrs, ot_softmax_grad_parse,
+             ot_softmax_grad_infer, ot_logsoftmax_grad_cpu, OT_TRAIT_INPLACE),
+    GRAD_ROW("SoftmaxCrossEntropyLossGrad", 3, 4, "reduction,ignore_index,from_log_prob", ot_loss_grad_attrs,
+             ot_loss_grad_parse, ot_sce_loss_grad_infer, ot_sce_loss_grad_cpu, 0),
+    GRAD_ROW("NegativeLogLikelihoodLossGrad", 2, 3, "reduction,ignore_index,num_classes", ot_loss_grad_attrs,
+             ot_loss_grad_parse, ot_nll_loss_grad_infer, ot_nll_loss_grad_cpu, 0),
 };
 const int ot_ops_softmax_count = sizeof(ot_ops_softmax) / sizeof(ot_ops_softmax[0]);

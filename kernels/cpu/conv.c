@@ -260,9 +260,14 @@ typedef struct conv_plan {
     int workers;         /* threads taking items (1: sequential) */
 } conv_plan;
 
-static conv_plan plan_tiles(int64_t items, int64_t outer, int64_t row_bytes) {
+/* Below this many multiply-adds a convolution is not worth a thread team:
+   waking threads costs more than the work (and far more on a busy machine). */
+#define OT_CONV_SMALL_WORK ((int64_t)1 << 17)
+
+/* work: multiply-adds of the whole call, to run small ones on one thread. */
+static conv_plan plan_tiles(int64_t items, int64_t outer, int64_t row_bytes, int64_t work) {
     conv_plan p;
-    int t = omp_get_max_threads();
+    int t = work < OT_CONV_SMALL_WORK ? 1 : omp_get_max_threads();
     if (outer < 1) outer = 1;
     p.rpt = row_bytes > 0 ? OT_CONV_TILE_BYTES / row_bytes : outer;
     if (p.rpt < 1) p.rpt = 1;
@@ -290,7 +295,7 @@ ot_status ot_conv_forward(ot_dtype dt, const ot_conv_geom *g, int64_t N, int64_t
     }
     if (P == 0) return OT_OK;
     int64_t outer = P / ow;
-    conv_plan pl = plan_tiles(N * G, outer, identity ? 0 : Kc * ow * (int64_t)es);
+    conv_plan pl = plan_tiles(N * G, outer, identity ? 0 : Kc * ow * (int64_t)es, N * M * P * Kc);
     void *col = NULL;
     if (!identity) {
         int64_t per = Kc * pl.rpt * ow;
@@ -322,10 +327,98 @@ ot_status ot_conv_forward(ot_dtype dt, const ot_conv_geom *g, int64_t N, int64_t
     return OT_OK;
 }
 
+/* Depthwise gradients (few channels per group on one side): direct loops
+ * over the runs of the last dim, like the forward's depthwise kernel; no
+ * column buffer and no GEMM whose inner dim would be the kernel size. */
+#define OT_CONV_DIRECT_MAX 4
+
+/* ConvTranspose with one output channel per group (Conv's input gradient
+ * for depthwise Conv): output plane (n, m) is owned by one thread and gathers
+ * the scatter of its group's Cg input planes, tap by tap. */
+#define OT_DW_TRANSPOSE(NAME, T)                                                                           \
+    static void NAME(const ot_conv_geom *g, int64_t N, int64_t C, int64_t M, int64_t G, const T *X,         \
+                     const T *W, const T *B, T *Y) {                                                       \
+        int L = g->n - 1;                                                                                  \
+        int64_t Cg = C / G, ow = g->col[L], s = g->stride[L], outer = ow ? g->col_size / ow : 0;           \
+        _Pragma("omp parallel for schedule(static) if (N * C * g->col_size * g->kernel_size > 65536 && !omp_in_parallel())") \
+        for (int64_t pl = 0; pl < N * M; pl++) {                                                           \
+            int64_t n = pl / M, m = pl % M;                                                                \
+            T *y = Y + pl * g->img_size, b = B ? B[m] : (T)0;                                              \
+            for (int64_t j = 0; j < g->img_size; j++) y[j] = b;                                            \
+            for (int64_t ci = m * Cg; ci < (m + 1) * Cg; ci++) {                                           \
+                const T *x = X + (n * C + ci) * g->col_size, *w = W + ci * g->kernel_size;                 \
+                for (int64_t kk = 0; kk < g->kernel_size; kk++) {                                          \
+                    int64_t k[OT_WINDOW_MAX_DIMS], idx[OT_WINDOW_MAX_DIMS] = {0}, off, lo, hi;             \
+                    row_kernel(g, kk, k);                                                                  \
+                    last_dim_run(g, k[L], &off, &lo, &hi);                                                 \
+                    if (hi == lo) continue;                                                                \
+                    T wv = w[kk];                                                                          \
+                    for (int64_t o = 0; o < outer; o++, next_outer(g, idx)) {                              \
+                        int64_t base = outer_base(g, idx, k);                                              \
+                        if (base < 0) continue;                                                            \
+                        T *yr = y + base + off;                                                            \
+                        const T *xr = x + o * ow;                                                          \
+                        if (s == 1) {                                                                      \
+                            _Pragma("omp simd")                                                            \
+                            for (int64_t j = lo; j < hi; j++) yr[j] += wv * xr[j];                         \
+                        } else {                                                                           \
+                            for (int64_t j = lo; j < hi; j++) yr[j * s] += wv * xr[j];                     \
+                        }                                                                                  \
+                    }                                                                                      \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }
+OT_DW_TRANSPOSE(dw_transpose_f32, float)
+OT_DW_TRANSPOSE(dw_transpose_f64, double)
+
+/* Weight gradient with one image channel per group: dW row r (a col-side
+ * channel) against image channel r / Rc, one thread per row (no races, a
+ * fixed summation order).  Each image row's products are summed in T, the
+ * rows in double. */
+#define OT_DW_WGRAD(NAME, T)                                                                               \
+    static void NAME(const ot_conv_geom *g, int64_t N, int64_t C_img, int64_t C_col, int64_t G,             \
+                     const T *IMG, const T *COL, T *DW) {                                                  \
+        int L = g->n - 1;                                                                                  \
+        int64_t Rc = C_col / G, ow = g->col[L], s = g->stride[L], outer = ow ? g->col_size / ow : 0;       \
+        _Pragma("omp parallel for schedule(static) if (N * C_col * g->col_size * g->kernel_size > 65536 && !omp_in_parallel())") \
+        for (int64_t r = 0; r < C_col; r++) {                                                              \
+            int64_t ci = r / Rc;                                                                           \
+            for (int64_t kk = 0; kk < g->kernel_size; kk++) {                                              \
+                int64_t k[OT_WINDOW_MAX_DIMS], off, lo, hi;                                                \
+                row_kernel(g, kk, k);                                                                      \
+                last_dim_run(g, k[L], &off, &lo, &hi);                                                     \
+                double acc = 0;                                                                            \
+                for (int64_t n = 0; n < N && hi > lo; n++) {                                               \
+                    const T *img = IMG + (n * C_img + ci) * g->img_size;                                   \
+                    const T *col = COL + (n * C_col + r) * g->col_size;                                    \
+                    int64_t idx[OT_WINDOW_MAX_DIMS] = {0};                                                 \
+                    for (int64_t o = 0; o < outer; o++, next_outer(g, idx)) {                              \
+                        int64_t base = outer_base(g, idx, k);                                              \
+                        if (base < 0) continue;                                                            \
+                        const T *xr = img + base + off, *dy = col + o * ow;                                \
+                        T part = 0;                                                                        \
+                        if (s == 1) {                                                                      \
+                            _Pragma("omp simd reduction(+ : part)")                                        \
+                            for (int64_t j = lo; j < hi; j++) part += dy[j] * xr[j];                       \
+                        } else {                                                                           \
+                            for (int64_t j = lo; j < hi; j++) part += dy[j] * xr[j * s];                   \
+                        }                                                                                  \
+                        acc += part;                                                                       \
+                    }                                                                                      \
+                }                                                                                          \
+                DW[r * g->kernel_size + kk] = (T)acc;                                                      \
+            }                                                                                              \
+        }                                                                                                  \
+    }
+OT_DW_WGRAD(dw_weight_grad_f32, float)
+OT_DW_WGRAD(dw_weight_grad_f64, double)
+
 /* ConvTranspose: col2im scatters into overlapping image regions, so work is
    split by (image, group) only. */
-static ot_status scratch(int64_t items, int64_t per_item, size_t es, bool need, int *workers, void **buf) {
-    int t = omp_get_max_threads();
+static ot_status scratch(int64_t items, int64_t per_item, size_t es, bool need, int64_t work, int *workers,
+                         void **buf) {
+    int t = work < OT_CONV_SMALL_WORK ? 1 : omp_get_max_threads();
     *workers = (items >= t && t > 1) ? t : 1;
     *buf = NULL;
     if (!need) return OT_OK;
@@ -345,7 +438,12 @@ ot_status ot_conv_transpose_forward(ot_dtype dt, const ot_conv_geom *g, int64_t 
     bool identity = ot_conv_geom_is_identity(g);
     int workers;
     void *col;
-    OT_TRY(scratch(N * G, R * P, es, !identity, &workers, &col));
+    if (Mg == 1 && Cg <= OT_CONV_DIRECT_MAX && !identity) { /* one output channel per group: direct scatter */
+        if (dt == OT_FLOAT) dw_transpose_f32(g, N, C, M, G, X, W, B, Y);
+        else dw_transpose_f64(g, N, C, M, G, X, W, B, Y);
+        return OT_OK;
+    }
+    OT_TRY(scratch(N * G, R * P, es, !identity, N * C * R * P, &workers, &col));
     #pragma omp parallel for schedule(static) num_threads(workers) if (workers > 1)
     for (int64_t it = 0; it < N * G; it++) {
         int64_t n = it / G, gi = it % G;
@@ -363,4 +461,108 @@ ot_status ot_conv_transpose_forward(ot_dtype dt, const ot_conv_geom *g, int64_t 
     }
     ot_free(col);
     return OT_OK;
+}
+
+/* ---- gradients ---- */
+
+/* Per-worker copies of dW above this many bytes in all: the items run in
+ * order instead, and BLAS spreads each product over the threads. */
+#define OT_CONV_PARTIAL_CAP ((int64_t)64 << 20)
+
+/* dW_g (Rc, Kc) = sum over n of col_ng (Rc, P) im2col(img_ng)^T (P, Kc).
+ * Work items are (image, group, tile of window rows) as in the forward.
+ * With enough items, each worker sums its static share of items into its own
+ * copy of dW (worker 0 into dW itself), and the copies are added in worker
+ * order: deterministic for a given thread count. */
+ot_status ot_conv_weight_grad(ot_dtype dt, const ot_conv_geom *g, int64_t N, int64_t C_img, int64_t C_col,
+                              int64_t G, const void *IMG, const void *COL, void *DW) {
+    size_t es = dt == OT_FLOAT ? sizeof(float) : sizeof(double);
+    int64_t Ci = C_img / G, Rc = C_col / G, Kc = Ci * g->kernel_size, P = g->col_size, Q = g->img_size;
+    int64_t wn = C_col * Kc, ow = g->col[g->n - 1];
+    memset(DW, 0, (size_t)wn * es);
+    if (P == 0 || N == 0 || wn == 0) return OT_OK;
+    bool identity = ot_conv_geom_is_identity(g);
+    int64_t outer = P / ow, row_bytes = identity ? 0 : Kc * ow * (int64_t)es;
+    if (Ci == 1 && Rc <= OT_CONV_DIRECT_MAX && !identity) { /* depthwise: direct loops, no GEMM of inner dim k */
+        if (dt == OT_FLOAT) dw_weight_grad_f32(g, N, C_img, C_col, G, IMG, COL, DW);
+        else dw_weight_grad_f64(g, N, C_img, C_col, G, IMG, COL, DW);
+        return OT_OK;
+    }
+    conv_plan pl = plan_tiles(N * G, outer, row_bytes, N * C_col * Kc * P);
+    if (pl.workers > 1 && wn * (int64_t)es * pl.workers > OT_CONV_PARTIAL_CAP) {
+        pl.workers = 1; /* sequential: whole images (capped), threaded BLAS */
+        pl.rpt = outer;
+        if (row_bytes > 0 && row_bytes * outer > OT_CONV_SCRATCH_CAP) pl.rpt = OT_CONV_SCRATCH_CAP / row_bytes;
+        if (pl.rpt < 1) pl.rpt = 1;
+        pl.ntiles = (outer + pl.rpt - 1) / pl.rpt;
+    }
+    void *col = NULL, *part = NULL;
+    int64_t per = Kc * pl.rpt * ow;
+    if (!identity && !(col = ot_malloc((size_t)per * es * (size_t)pl.workers)))
+        return ot_error(OT_ERR_NOMEM, "out of memory for a %lld-element convolution column buffer", (long long)per);
+    if (pl.workers > 1 && !(part = ot_calloc((size_t)wn * (size_t)(pl.workers - 1), es))) {
+        ot_free(col);
+        return ot_error(OT_ERR_NOMEM, "out of memory for per-thread weight gradients");
+    }
+    int64_t items = N * G * pl.ntiles;
+    #pragma omp parallel num_threads(pl.workers) if (pl.workers > 1)
+    {
+        int tid = omp_get_thread_num();
+        char *acc = tid == 0 ? (char *)DW : (char *)part + (size_t)((tid - 1) * wn) * es;
+        #pragma omp for schedule(static)
+        for (int64_t it = 0; it < items; it++) {
+            int64_t n = it / (G * pl.ntiles), gi = it / pl.ntiles % G, t = it % pl.ntiles;
+            int64_t o0 = t * pl.rpt, o1 = o0 + pl.rpt < outer ? o0 + pl.rpt : outer, cols = (o1 - o0) * ow;
+            const char *img = (const char *)IMG + (size_t)((n * C_img + gi * Ci) * Q) * es;
+            const char *cm = (const char *)COL + (size_t)((n * C_col + gi * Rc) * P + o0 * ow) * es;
+            const void *im = img + (size_t)(o0 * ow) * es; /* identity: the image is its own column matrix */
+            int64_t ld = P;
+            if (!identity) {
+                char *mine = (char *)col + (size_t)(tid * per) * es;
+                if (dt == OT_FLOAT) im2col_range_f32(g, Ci, (const float *)img, o0, o1, (float *)mine);
+                else im2col_range_f64(g, Ci, (const double *)img, o0, o1, (double *)mine);
+                im = mine;
+                ld = cols;
+            }
+            char *dw = acc + (size_t)(gi * Rc * Kc) * es; /* (Rc, P-tile) x (Kc, P-tile)^T */
+            if (dt == OT_FLOAT)
+                ot_gemm_f32(false, true, Rc, Kc, cols, 1.0f, (const float *)cm, P, im, ld, 1.0f, (float *)dw, Kc);
+            else
+                ot_gemm_f64(false, true, Rc, Kc, cols, 1.0, (const double *)cm, P, im, ld, 1.0, (double *)dw, Kc);
+        }
+    }
+    if (part) {
+        #pragma omp parallel for schedule(static) if (wn * pl.workers > 65536)
+        for (int64_t i = 0; i < wn; i++)
+            for (int w = 1; w < pl.workers; w++) {
+                if (dt == OT_FLOAT) ((float *)DW)[i] += ((const float *)part)[(w - 1) * wn + i];
+                else ((double *)DW)[i] += ((const double *)part)[(w - 1) * wn + i];
+            }
+    }
+    ot_free(part);
+    ot_free(col);
+    return OT_OK;
+}
+
+/* dB[m] = sum over n and the S positions of dY (N, M, S); float sums each
+   plane in float (vectorised) and the planes in double. */
+void ot_conv_bias_grad(ot_dtype dt, int64_t N, int64_t M, int64_t S, const void *DY, void *DB) {
+    #pragma omp parallel for schedule(static) if (N * M * S > 65536 && !omp_in_parallel())
+    for (int64_t m = 0; m < M; m++) {
+        double acc = 0;
+        for (int64_t n = 0; n < N; n++) {
+            if (dt == OT_FLOAT) {
+                const float *p = (const float *)DY + (n * M + m) * S;
+                float s = 0;
+                #pragma omp simd reduction(+ : s)
+                for (int64_t j = 0; j < S; j++) s += p[j];
+                acc += s;
+            } else {
+                const double *p = (const double *)DY + (n * M + m) * S;
+                for (int64_t j = 0; j < S; j++) acc += p[j];
+            }
+        }
+        if (dt == OT_FLOAT) ((float *)DB)[m] = (float)acc;
+        else ((double *)DB)[m] = acc;
+    }
 }

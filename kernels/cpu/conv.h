@@ -50,4 +50,18 @@ ot_status ot_conv_forward(ot_dtype dtype, const ot_conv_geom *g, int64_t N, int6
 ot_status ot_conv_transpose_forward(ot_dtype dtype, const ot_conv_geom *g, int64_t N, int64_t C, int64_t M,
                                     int64_t G, const void *X, const void *W, const void *B, void *Y);
 
+/* Gradients.  The weight gradient of Conv and of ConvTranspose is one
+   product: the "img" tensor (N, C_img, img...) through im2col against the
+   "col" tensor (N, C_col, col...):
+     dW (C_col, C_img/G, kernel...) = sum_n col_n im2col(img_n)^T per group.
+   Conv: img = X, col = dY, dW is (M, C/G, k...).
+   ConvTranspose: img = dY, col = X, dW is (C, M/G, k...).
+   The input gradients need no kernel of their own: Conv's dX is
+   ot_conv_transpose_forward of dY with W, ConvTranspose's is ot_conv_forward
+   of dY with W (the weight layouts coincide).  OT_ERR_NOMEM on scratch. */
+ot_status ot_conv_weight_grad(ot_dtype dtype, const ot_conv_geom *g, int64_t N, int64_t C_img, int64_t C_col,
+                              int64_t G, const void *img, const void *col, void *dW);
+/* dB (M) = sums of dY (N, M, S) over N and S. */
+void ot_conv_bias_grad(ot_dtype dtype, int64_t N, int64_t M, int64_t S, const void *dY, void *dB);
+
 #endif

@@ -66,4 +66,49 @@ void ot_cpu_lp_norm(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t 
  * ONNX's formula (eps outside the root, 1e-9 in the spec). */
 void ot_cpu_mvn(ot_dtype dt, const void *x, void *y, int rank, const int64_t *dims, const bool *reduce, double eps);
 
+/* ---- gradients (kernels/cpu/norm_grad.c) ----------------------------------
+ * Statistics are recomputed from x in double (one pass that also gathers the
+ * dy sums), then a second pass writes dx: two passes over x and dy.  The
+ * per-parameter sums (dscale, dbias) are double and their summation order
+ * depends only on the shapes, never on the thread count. */
+
+/* BatchNormalization on x (N, C, inner).  Per-channel inputs and outputs are
+ * double arrays of C values. */
+typedef struct ot_bn_grad_args {
+    const double *scale;
+    const double *mean, *var;  /* given statistics (inference mode), or NULL: batch statistics */
+    double eps;
+    /* training only, may be NULL: gradients flowing into the batch mean and
+       biased batch variance (opset < 14's saved_mean / saved_var outputs) */
+    const double *dsaved_mean, *dsaved_var;
+    double *dscale, *dbias;    /* out: sum(dy * xhat), sum(dy) */
+    double *dmean, *dvar;      /* out, inference mode only (NULL: not wanted) */
+} ot_bn_grad_args;
+/* Training:  dx = scale * invstd / n * (n * dy - sum(dy) - xhat * sum(dy * xhat))
+ *            (+ the saved statistics' terms), n = N * inner.
+ * Inference: dx = dy * scale * invstd.  dx may be NULL (not wanted). */
+void ot_cpu_batch_norm_grad(ot_dtype dt, const void *x, const void *dy, void *dx, int64_t N, int64_t C, int64_t inner,
+                            const ot_bn_grad_args *a);
+
+/* Layer normalisation (rms false) or RMS normalisation (rms true) on x
+ * (rows, D), scale with period P and the bias gradient with period Pb (0: no
+ * bias), as in ot_cpu_layer_norm.  dmean / dinv (may be NULL; `rows` values of
+ * type dmean_dt / dinv_dt) are gradients flowing into the Mean / InvStdDev
+ * outputs.  part: scratch of nblk * (P + Pb) doubles, nblk from
+ * ot_cpu_layer_norm_grad_blocks.  dscale (P) and dbias (Pb) receive the
+ * parameter gradients in double; dx may be NULL. */
+int ot_cpu_layer_norm_grad_blocks(int64_t rows, int64_t D, int64_t P, int64_t Pb);
+void ot_cpu_layer_norm_grad(ot_dtype dt, const void *x, const void *dy, const void *scale, int64_t P, int64_t Pb,
+                            void *dx, int64_t rows, int64_t D, double eps, bool rms, const void *dmean,
+                            ot_dtype dmean_dt, const void *dinv, ot_dtype dinv_dt, double *part, int nblk,
+                            double *dscale, double *dbias);
+
+/* Group normalisation (InstanceNormalization: G = C, CG = 1) on x (N, G, CG, S)
+ * with K = per_channel ? G * CG : G scale entries of x's dtype.  part:
+ * scratch of 2 * N * K doubles; dscale and dbias (K doubles) receive the
+ * parameter gradients.  dx may be NULL. */
+void ot_cpu_group_norm_grad(ot_dtype dt, const void *x, const void *dy, const void *scale, void *dx, int64_t N,
+                            int64_t G, int64_t CG, int64_t S, bool per_channel, double eps, double *part,
+                            double *dscale, double *dbias);
+
 #endif

@@ -40,6 +40,16 @@ void ot_cpu_maxpool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, 
 void ot_cpu_avgpool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, void *y, bool count_include_pad);
 void ot_cpu_lppool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, void *y, int64_t p);
 
+/* Gradients (kernels/cpu/pool_grad.c), float types only; dx (NC, w->in...) is
+ * overwritten.  MaxPool: each dy (NC, w->out...) goes to its window's first
+ * maximum of x in row-major tap order (the first NaN when there is one: the
+ * tap the forward's Indices name); PyTorch's routing.  AveragePool: dy divided
+ * by the forward's divisor goes to every input tap of the window.  Parallel
+ * over planes; results do not depend on the thread count. */
+void ot_cpu_maxpool_grad(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, const void *dy, void *dx);
+void ot_cpu_avgpool_grad(ot_dtype dt, const ot_window *w, int64_t NC, const void *dy, void *dx,
+                         bool count_include_pad);
+
 typedef enum ot_global_pool { OT_GLOBAL_AVG, OT_GLOBAL_MAX, OT_GLOBAL_LP } ot_global_pool;
 /* x (NC, S) -> y (NC): mean / max (NaN propagates) / Lp norm of each plane
  * (p used by OT_GLOBAL_LP only).  Sums accumulate in double. */

@@ -36,43 +36,6 @@ void ot_session_free(ot_session *s) {
 
 void ot_free_array(void *array) { ot_free(array); }
 
-/* Orders the caller's tensors by graph input (initializers excluded). */
-static ot_status ot_order_inputs(const ot_graph *g, int n, const char *const *names, ot_tensor *const *inputs,
-                                 ot_tensor **ordered) {
-    int nb = ot_graph_bound_input_count(g);
-    if (n > nb) return ot_error(OT_ERR_INVALID_ARG, "%d inputs given, the model has %d", n, nb);
-    if (!names) {
-        if (n < nb) {
-            int k = 0;
-            for (int i = 0; i < g->n_inputs; i++)
-                if (g->values[g->inputs[i]].role != OT_ROLE_INITIALIZER && k++ == n)
-                    return ot_error(OT_ERR_INVALID_ARG, "missing input '%s' (%d given, the model has %d)",
-                                    g->values[g->inputs[i]].name, n, nb);
-        }
-        for (int i = 0; i < n; i++) ordered[i] = inputs[i];
-        return OT_OK;
-    }
-    for (int i = 0; i < nb; i++) ordered[i] = NULL;
-    for (int j = 0; j < n; j++) {
-        int k = 0, found = -1;
-        for (int i = 0; i < g->n_inputs; i++) {
-            const ot_value *v = &g->values[g->inputs[i]];
-            if (v->role == OT_ROLE_INITIALIZER) continue;
-            if (!strcmp(v->name, names[j])) found = k;
-            k++;
-        }
-        if (found < 0) return ot_error(OT_ERR_INVALID_ARG, "the model has no input named '%s'", names[j]);
-        ordered[found] = inputs[j];
-    }
-    int k = 0;
-    for (int i = 0; i < g->n_inputs; i++) {
-        const ot_value *v = &g->values[g->inputs[i]];
-        if (v->role == OT_ROLE_INITIALIZER) continue;
-        if (!ordered[k++]) return ot_error(OT_ERR_INVALID_ARG, "missing input '%s'", v->name);
-    }
-    return OT_OK;
-}
-
 static ot_status ot_session_program(ot_session *s, ot_tensor *const *ordered, ot_program **out) {
     for (int i = 0; i < s->n_programs; i++) {
         if (!ot_program_matches(s->programs[i], ordered)) continue;
@@ -82,7 +45,7 @@ static ot_status ot_session_program(ot_session *s, ot_tensor *const *ordered, ot
         *out = p;
         return OT_OK;
     }
-    ot_compile_options opt = {false, 0};
+    ot_compile_options opt = {0};
     ot_program *p = NULL;
     OT_TRY(ot_program_compile(s->model->graph, ordered, &opt, &p));
     if (s->n_programs == OT_PROGRAM_CACHE) ot_program_free(s->programs[--s->n_programs]);
@@ -108,7 +71,7 @@ ot_status ot_session_run(ot_session *s, int n_inputs, const char *const *names, 
     }
     if (s->threads > 0) omp_set_num_threads(s->threads);
     ot_program *p = NULL;
-    if ((st = ot_order_inputs(g, n_inputs, names, inputs, ordered))) goto fail;
+    if ((st = ot_bind_by_name(g, 0, NULL, n_inputs, names, inputs, ordered))) goto fail;
     if ((st = ot_session_program(s, ordered, &p))) goto fail;
     if ((st = ot_program_run(p, ordered, s->runs++))) goto fail;
     for (int k = 0; k < g->n_outputs; k++) {

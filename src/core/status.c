@@ -11,15 +11,14 @@ const char *ot_last_error(void) { return ot_msg; }
 
 void ot_error_clear(void) { ot_msg[0] = 0; }
 
-ot_status ot_error(ot_status code, const char *fmt, ...) {
+void ot_error_set(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ot_msg, OT_MSG_CAP, fmt, ap);
     va_end(ap);
-    return code;
 }
 
-ot_status ot_error_context(ot_status code, const char *fmt, ...) {
+void ot_error_prepend(const char *fmt, ...) {
     char prefix[512];
     char old[OT_MSG_CAP];
     va_list ap;
@@ -36,7 +35,6 @@ ot_status ot_error_context(ot_status code, const char *fmt, ...) {
     if (m > room) m = room;
     memcpy(ot_msg + n + 2, old, m);
     ot_msg[n + 2 + m] = 0;
-    return code;
 }
 
 const char *ot_status_name(ot_status s) {

@@ -16,10 +16,14 @@
 #define OT_NEED_VALUE ((ot_status)100)
 
 /* Sets the message and returns `code`, so callers write
-   `return ot_error(OT_ERR_SHAPE, "node %s: ...", name);` */
-ot_status ot_error(ot_status code, const char *fmt, ...) OT_PRINTF(2, 3);
+   `return ot_error(OT_ERR_SHAPE, "node %s: ...", name);`.  A macro, so the
+   compiler sees which code comes back (an out-of-line call hides that a
+   failure status is non-zero, and -O3 then warns about every OT_TRY). */
+void ot_error_set(const char *fmt, ...) OT_PRINTF(1, 2);
+#define ot_error(code, ...) (ot_error_set(__VA_ARGS__), (ot_status)(code))
 /* Prepends "context: " to the current message; returns `code`. */
-ot_status ot_error_context(ot_status code, const char *fmt, ...) OT_PRINTF(2, 3);
+void ot_error_prepend(const char *fmt, ...) OT_PRINTF(1, 2);
+#define ot_error_context(code, ...) (ot_error_prepend(__VA_ARGS__), (ot_status)(code))
 void ot_error_clear(void);
 
 #define OT_TRY(expr)                          \

@@ -115,8 +115,13 @@ ot_status ot_atomic_open(ot_atomic_file *f, const char *path) {
         ot_free(f->tmp);
         return ot_error(OT_ERR_NOMEM, "out of memory");
     }
-    snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_EXCL: another thread of this process may be saving to the same path. */
+    for (int k = 0; k < 64; k++) {
+        if (k == 0) snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+        else snprintf(f->tmp, n, "%s.tmp.%ld.%d", path, (long)getpid(), k);
+        f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (f->fd >= 0 || errno != EEXIST) break;
+    }
     if (f->fd < 0) {
         ot_status s = ot_error(OT_ERR_IO, "%s: cannot create: %s", f->tmp, strerror(errno));
         ot_free(f->path);

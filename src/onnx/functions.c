@@ -102,7 +102,9 @@ ot_status ot_fn_attr(const ot_loader *L, const ot_fn_scope *s, const Onnx__Attri
         *out = NULL;
         return OT_OK;
     }
-    if (a->has_type && a->type && r->has_type && r->type && a->type != r->type)
+    /* An int where a float is declared is accepted, as the attribute getters do. */
+    int int_for_float = a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT && r->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    if (a->has_type && a->type && r->has_type && r->type && a->type != r->type && !int_for_float)
         return ot_error(OT_ERR_PARSE, "%s: node '%s': attribute '%s' refers to '%s' of function '%s', which has a different type (%d, not %d)",
                         L->what, node_name, nz(a->name), ref, nz(s->fn->name), (int)r->type, (int)a->type);
     *out = r;

@@ -42,7 +42,7 @@ static ot_status apply_type(ot_loader *L, ot_graph *g, int vid, const Onnx__Type
         if (dt == OT_UNDEFINED && strict)
             return ot_error(OT_ERR_UNSUPPORTED, "%s: graph '%s': value '%s' has element type %s (%d), which onnxtrain does not support",
                             L->what, g->name, v->name, ot_onnx_type_name(tt->elem_type), (int)tt->elem_type);
-        v->dtype = dt;
+        if (dt != OT_UNDEFINED) v->dtype = dt;
     }
     if (!tt->shape) return OT_OK;
     if (tt->shape->n_dim > OT_MAX_RANK) {
@@ -149,10 +149,14 @@ static ot_status pack_type_hex(const Onnx__TypeProto *tp, char **out) {
     return OT_OK;
 }
 
+/* scope: where the attribute's subgraphs belong; in_function: the node is part of an
+   inlined body (read once per call, so its tensors must stay in place). */
 static ot_status load_attr(ot_loader *L, ot_graph *g, int nid, const char *name, const Onnx__AttributeProto *ap,
-                           const struct ot_fn_scope *scope) {
+                           const struct ot_fn_scope *scope, int in_function) {
     char role[512];
     snprintf(role, sizeof role, "attribute '%s' of node '%s' (%s)", name, g->nodes[nid].name, g->nodes[nid].op_type);
+    ot_tensor_ctx tc = L->tctx;
+    tc.steal = !in_function;
     ot_attr_type type = attr_type_of(ap);
     ot_attr *a;
     OT_TRY(ot_node_add_attr(g, nid, name, type, &a));
@@ -179,8 +183,8 @@ static ot_status load_attr(ot_loader *L, ot_graph *g, int nid, const char *name,
         if (type == OT_ATTR_TENSOR ? !ap->t : !ap->sparse_tensor)
             return ot_error(OT_ERR_PARSE, "%s: %s has type %s but no value", L->what, role,
                             type == OT_ATTR_TENSOR ? "TENSOR" : "SPARSE_TENSOR");
-        return type == OT_ATTR_TENSOR ? ot_tensor_from_proto(ap->t, &L->tctx, role, &a->t)
-                                      : ot_tensor_from_sparse_proto(ap->sparse_tensor, &L->tctx, role, &a->t);
+        return type == OT_ATTR_TENSOR ? ot_tensor_from_proto(ap->t, &tc, role, &a->t)
+                                      : ot_tensor_from_sparse_proto(ap->sparse_tensor, &tc, role, &a->t);
     case OT_ATTR_GRAPH:
         if (!ap->g) return ot_error(OT_ERR_PARSE, "%s: %s has type GRAPH but no graph", L->what, role);
         return sub_graph(L, g, ap->g, scope, &a->g);
@@ -215,8 +219,8 @@ static ot_status load_attr(ot_loader *L, ot_graph *g, int nid, const char *name,
         if (!(a->tensors = ot_calloc(n ? n : 1, sizeof(ot_tensor *)))) return oom();
         a->n = (int)n;
         for (size_t k = 0; k < n; k++)
-            OT_TRY(type == OT_ATTR_TENSORS ? ot_tensor_from_proto(ap->tensors[k], &L->tctx, role, &a->tensors[k])
-                                           : ot_tensor_from_sparse_proto(ap->sparse_tensors[k], &L->tctx, role, &a->tensors[k]));
+            OT_TRY(type == OT_ATTR_TENSORS ? ot_tensor_from_proto(ap->tensors[k], &tc, role, &a->tensors[k])
+                                           : ot_tensor_from_sparse_proto(ap->sparse_tensors[k], &tc, role, &a->tensors[k]));
         return OT_OK;
     case OT_ATTR_GRAPHS:
         if (!(a->graphs = ot_calloc(n ? n : 1, sizeof(ot_graph *)))) return oom();
@@ -254,9 +258,15 @@ ot_status ot_load_node(ot_loader *L, ot_graph *g, const Onnx__NodeProto *np, con
     if (np->n_input > INT_MAX / 16 || np->n_output > INT_MAX / 16)
         return ot_error(OT_ERR_PARSE, "%s: node '%s' has too many inputs or outputs", L->what, str_or_empty(np->name));
     int *ids = ot_malloc(sizeof(int) * (np->n_input + np->n_output + 1));
-    /* Inlined nodes get the call's prefix so that names stay unique and say where they came from. */
+    /* Inlined nodes get the call's prefix so that names stay unique (other
+       runtimes reject duplicates) and say where they came from. */
     const char *base = str_or_empty(np->name);
-    char *name = concat(ot_fn_prefix(scope), *base || !scope ? base : np->op_type);
+    char unnamed[160];
+    if (scope && !*base) {
+        snprintf(unnamed, sizeof unnamed, "%.120s_%d", np->op_type, index);
+        base = unnamed;
+    }
+    char *name = concat(ot_fn_prefix(scope), base);
     int nid;
     ot_status s = ids && name ? OT_OK : oom();
     if (!s) s = value_ids(g, scope, np->n_input, np->input, ids);
@@ -278,7 +288,7 @@ ot_status ot_load_node(ot_loader *L, ot_graph *g, const Onnx__NodeProto *np, con
             return ot_error(OT_ERR_PARSE, "%s: node '%s' (%s): attribute '%s' is given twice", L->what, n->name, n->op_type,
                             ap->name);
         OT_TRY(ot_fn_attr(L, scope, ap, n->name, &res, &ascope));
-        if (res) OT_TRY(load_attr(L, g, nid, ap->name, res, ascope));
+        if (res) OT_TRY(load_attr(L, g, nid, ap->name, res, ascope, scope != NULL));
     }
     return OT_OK;
 }
@@ -342,18 +352,88 @@ static ot_status graph_io(ot_loader *L, ot_graph *g, const Onnx__ValueInfoProto 
     return is_input ? push_id(&g->inputs, &g->n_inputs, vid) : push_id(&g->outputs, &g->n_outputs, vid);
 }
 
+/* ---- ordering ------------------------------------------------------------------------ */
+
+/* Values of g that subgraph `sub` (or a graph nested in it) captures; graphs
+   between sub and g may shadow a name by defining it themselves. */
+static ot_status collect_captures(const ot_graph *g, const ot_graph *sub, int **ids, int *n) {
+    for (int v = 0; v < sub->n_values; v++) {
+        if (sub->values[v].role != OT_ROLE_OUTER) continue;
+        const char *name = sub->values[v].name;
+        int shadowed = 0;
+        for (const ot_graph *p = sub->parent; p && p != g && !shadowed; p = p->parent) {
+            int id = ot_graph_find(p, name);
+            shadowed = id >= 0 && p->values[id].role != OT_ROLE_OUTER;
+        }
+        int id = shadowed ? -1 : ot_graph_find(g, name);
+        if (id < 0) continue;
+        int dup = 0;
+        for (int k = 0; k < *n && !dup; k++) dup = (*ids)[k] == id;
+        if (!dup && push_id(ids, n, id)) return OT_ERR_NOMEM;
+    }
+    for (int i = 0; i < sub->n_nodes; i++)
+        for (int k = 0; k < sub->nodes[i].n_attrs; k++) {
+            const ot_attr *a = &sub->nodes[i].attrs[k];
+            if (a->g) OT_TRY(collect_captures(g, a->g, ids, n));
+            for (int j = 0; a->graphs && j < a->n; j++) OT_TRY(collect_captures(g, a->graphs[j], ids, n));
+        }
+    return OT_OK;
+}
+
+/* A node whose If/Loop/Scan body reads a value of g must run after that value's
+   producer, a dependency its inputs do not show.  The captured values are appended
+   to the node's inputs while ot_graph_toposort and ot_graph_verify run, then
+   removed again (nodes keep their inputs array when sorted, so it identifies them). */
+static ot_status sort_and_verify(ot_loader *L, ot_graph *g) {
+    int n_ext = 0;
+    struct ext { int *inputs; int n_orig; } *ext = NULL;
+    ot_status s = OT_OK;
+    for (int i = 0; i < g->n_nodes && !s; i++) {
+        ot_node *nd = &g->nodes[i];
+        int *ids = NULL, n = 0;
+        for (int k = 0; k < nd->n_attrs && !s; k++) {
+            const ot_attr *a = &nd->attrs[k];
+            if (a->g) s = collect_captures(g, a->g, &ids, &n);
+            for (int j = 0; !s && a->graphs && j < a->n; j++) s = collect_captures(g, a->graphs[j], &ids, &n);
+        }
+        if (!s && n) {
+            int *in = ot_realloc(nd->inputs, sizeof(int) * (size_t)(nd->n_inputs + n));
+            struct ext *e = ot_realloc(ext, sizeof *e * (size_t)(n_ext + 1));
+            if (e) ext = e;
+            if (in) nd->inputs = in;
+            if (!in || !e) s = oom();
+            else {
+                memcpy(in + nd->n_inputs, ids, sizeof(int) * (size_t)n);
+                ext[n_ext++] = (struct ext){in, nd->n_inputs};
+                nd->n_inputs += n;
+            }
+        }
+        if (s == OT_ERR_NOMEM) s = oom();
+        ot_free(ids);
+    }
+    if (!s && g->n_nodes) s = ot_graph_toposort(g); /* (it memcpy's into g->nodes, NULL when empty) */
+    if (!s) s = ot_graph_verify(g);
+    for (int i = 0; i < g->n_nodes && n_ext; i++)
+        for (int k = 0; k < n_ext; k++)
+            if (g->nodes[i].inputs == ext[k].inputs) g->nodes[i].n_inputs = ext[k].n_orig;
+    ot_free(ext);
+    return s ? ot_error_context(s, "%s", L->what) : OT_OK;
+}
+
 static ot_status load_graph(ot_loader *L, const Onnx__GraphProto *gp, ot_graph *g, const struct ot_fn_scope *scope) {
     if (gp->doc_string && *gp->doc_string && !(g->doc = ot_strdup(gp->doc_string))) return oom();
     char role[300];
     snprintf(role, sizeof role, "initializer of graph '%s'", g->name);
+    ot_tensor_ctx tc = L->tctx;
+    tc.steal = scope == NULL;
     for (size_t i = 0; i < gp->n_initializer; i++) {
         ot_tensor *t;
-        OT_TRY(ot_tensor_from_proto(gp->initializer[i], &L->tctx, role, &t));
+        OT_TRY(ot_tensor_from_proto(gp->initializer[i], &tc, role, &t));
         OT_TRY(add_init(L, g, str_or_empty(gp->initializer[i]->name), t, scope));
     }
     for (size_t i = 0; i < gp->n_sparse_initializer; i++) {
         ot_tensor *t;
-        OT_TRY(ot_tensor_from_sparse_proto(gp->sparse_initializer[i], &L->tctx, role, &t));
+        OT_TRY(ot_tensor_from_sparse_proto(gp->sparse_initializer[i], &tc, role, &t));
         OT_TRY(add_init(L, g, t->name ? t->name : "", t, scope));
     }
     for (size_t i = 0; i < gp->n_input; i++) OT_TRY(graph_io(L, g, gp->input[i], scope, 1));
@@ -372,9 +452,7 @@ static ot_status load_graph(ot_loader *L, const Onnx__GraphProto *gp, ot_graph *
             if (g->values[v].role == OT_ROLE_ACTIVATION && !produced[v]) g->values[v].role = OT_ROLE_OUTER;
         ot_free(produced);
     }
-    ot_status s = ot_graph_toposort(g);
-    if (!s) s = ot_graph_verify(g);
-    return s ? ot_error_context(s, "%s", L->what) : OT_OK;
+    return sort_and_verify(L, g);
 }
 
 /* Every captured (OUTER) value must be defined by some enclosing graph. */
@@ -474,7 +552,7 @@ ot_status ot_model_parse(const void *data, size_t size, const char *base_dir, co
         s = ot_error(OT_ERR_PARSE, "%s: not a valid ONNX model (it has no graph)", what);
         goto out;
     }
-    L.tctx = (ot_tensor_ctx){what, base_dir, m};
+    L.tctx = (ot_tensor_ctx){.what = what, .base_dir = base_dir, .model = m, .steal = 0};
     if ((s = load_meta(m, mp))) goto out;
     if (!(m->base_dir = ot_strdup(base_dir ? base_dir : "."))) {
         s = oom();

@@ -32,14 +32,19 @@ struct ot_model {
     char *base_dir;   /* folder of the model file: external data resolves here */
     /* External data files mapped copy-on-write (MAP_PRIVATE): initializers
        whose data is aligned point into them with owns == false, so they stay
-       valid only as long as the model.  Unmapped by ot_model_free. */
+       valid only as long as the model (clone a tensor to keep it longer).
+       Writes to them stay private; save replaces files by rename, so saving
+       over the model's own data file is safe.  Unmapped by ot_model_free. */
     int n_maps;
     struct ot_extdata_map *maps;
     int n_kept_types;
     ot_kept_type *kept_types;
 };
 
-/* Parses a serialized ModelProto into *out.  base_dir may be NULL. */
+/* Parses a serialized ModelProto into *out: nesting is bounded before
+ * unpacking, model-local functions are inlined, every graph is sorted and
+ * verified.  base_dir (NULL: the current folder) resolves external data;
+ * `what` (NULL: "<buffer>") names the model in messages. */
 ot_status ot_model_parse(const void *data, size_t size, const char *base_dir, const char *what,
                          ot_model **out);
 

@@ -71,11 +71,13 @@ typedef struct ot_tensor_ctx {
     const char *base_dir;  /* external data resolves here; NULL: current folder */
     ot_model *model;       /* when set, external data may be mapped and kept in model->maps;
                               when NULL, it is read into memory the tensor owns */
+    int steal;             /* raw_data was allocated by ot_pb_allocator and is read only once:
+                              the tensor takes the buffer instead of copying it */
 } ot_tensor_ctx;
 
-/* `role` prefixes messages, e.g. "initializer" or "attribute 'value' of node 'n'". */
-ot_status ot_tensor_from_proto(const Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, const char *role,
-                               ot_tensor **out);
+/* `role` prefixes messages, e.g. "initializer" or "attribute 'value' of node 'n'".
+   With ctx->steal, tp->raw_data may be moved into the tensor (and cleared). */
+ot_status ot_tensor_from_proto(Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, const char *role, ot_tensor **out);
 /* Densifies a sparse tensor: values (NNZ) and indices (NNZ) linearized or (NNZ, rank). */
 ot_status ot_tensor_from_sparse_proto(const Onnx__SparseTensorProto *sp, const ot_tensor_ctx *ctx,
                                       const char *role, ot_tensor **out);

@@ -432,9 +432,20 @@ static ot_status model_proto(save_ctx *c, Onnx__ModelProto *mp) {
     return graph_proto(c, g, &mp->graph);
 }
 
+/* options == NULL: tensors of 1 GiB or more go external; and when the
+   initializers add up to more than protobuf's 2 GiB message limit would allow
+   (other readers refuse bigger files), every tensor of 1 KiB or more does, as
+   onnx's convert_model_to_external_data does by default. */
+static uint64_t default_threshold(const ot_graph *g) {
+    uint64_t total = 0;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].init) total += ot_tensor_nbytes(g->values[v].init);
+    return total > ((uint64_t)3 << 29) ? 1024 : (uint64_t)1 << 30;
+}
+
 ot_status ot_model_save(const ot_model *m, const char *path, const ot_save_options *options) {
     if (!m || !m->graph || !path || !*path) return ot_error(OT_ERR_INVALID_ARG, "ot_model_save: NULL argument");
-    save_ctx c = {.m = m, .path = path, .threshold = options ? options->external_threshold_bytes : 0};
+    save_ctx c = {.m = m, .path = path, .threshold = options ? options->external_threshold_bytes : default_threshold(m->graph)};
     Onnx__ModelProto mp;
     onnx__model_proto__init(&mp);
     ot_atomic_file f;

@@ -280,7 +280,7 @@ static ot_status tensor_header(const Onnx__TensorProto *tp, const ot_tensor_ctx 
     return ot_tensor_new_desc(dt, rank, tp->dims, out);
 }
 
-ot_status ot_tensor_from_proto(const Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, const char *role, ot_tensor **out) {
+ot_status ot_tensor_from_proto(Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, const char *role, ot_tensor **out) {
     const char *name = tp->name ? tp->name : "";
     ot_tensor *t;
     size_t bytes;
@@ -297,7 +297,18 @@ ot_status ot_tensor_from_proto(const Onnx__TensorProto *tp, const ot_tensor_ctx 
             s = ot_error(OT_ERR_PARSE, "%s: raw_data holds %zu bytes, expected %zu", desc, tp->raw_data.len, bytes);
             goto fail;
         }
-        if (!(s = ot_tensor_alloc_data(t)) && bytes) memcpy(t->data, tp->raw_data.data, bytes);
+        if (ctx->steal && bytes && tp->raw_data.data) {
+            /* protobuf-c allocated this field on its own (through ot_malloc, so
+               ot_free releases it with the tensor): take it rather than copy,
+               so a model costs its size once, not twice, after unpacking. */
+            t->data = tp->raw_data.data;
+            t->owns = true;
+            tp->raw_data.data = NULL;
+            tp->raw_data.len = 0;
+            tp->has_raw_data = 0;
+        } else if (!(s = ot_tensor_alloc_data(t)) && bytes) {
+            memcpy(t->data, tp->raw_data.data, bytes);
+        }
     } else {
         s = load_typed(tp, t, numel, desc);
         if (!s) {

@@ -27,7 +27,7 @@ ot_status ot_tensor_load(const char *path, ot_tensor **out) {
     if (!dir) s = ot_error(OT_ERR_NOMEM, "out of memory");
     else {
         /* No model owns mappings here: external data is read into the tensor. */
-        ot_tensor_ctx ctx = {path, dir, NULL};
+        ot_tensor_ctx ctx = {.what = path, .base_dir = dir, .model = NULL, .steal = 1};
         s = ot_tensor_from_proto(tp, &ctx, "tensor", out);
     }
     ot_free(dir);

@@ -5,7 +5,7 @@
 
 #include "../../ops/grad.h"
 #include "../core/alloc.h"
-#include "infer.h"
+#include "emit.h"
 
 struct ot_grad_ctx {
     ot_graph *g;
@@ -16,6 +16,7 @@ struct ot_grad_ctx {
     int *grad;           /* per value id: accumulated gradient value, -1 none */
     const char *needs;   /* per value id: requires a gradient */
     int n_emitted;       /* counter for unique names */
+    char prefix[512];
     ot_tensor scratch;   /* returned by ot_grad_value */
 };
 
@@ -51,49 +52,25 @@ const ot_tensor *ot_grad_value(const ot_grad_ctx *c, int v) {
     return &m->scratch;
 }
 
-/* A fresh value named after the forward node, for emitted outputs. */
-static ot_status ot_grad_new_value(ot_grad_ctx *c, const char *tag, int *id) {
-    char name[512];
+/* Emission goes through the emitter, with names "<forward node>_grad/...". */
+static ot_emitter ot_grad_emitter(ot_grad_ctx *c) {
     const ot_node *n = ot_grad_node(c);
-    do {
-        snprintf(name, sizeof name, "%s_grad/%s_%d", n->name[0] ? n->name : n->op_type, tag, c->n_emitted++);
-    } while (ot_graph_find(c->g, name) >= 0);
-    return ot_graph_value(c->g, name, id);
+    snprintf(c->prefix, sizeof c->prefix, "%s_grad", n->name[0] ? n->name : n->op_type);
+    ot_emitter e = {c->g, c->prefix, c->n_emitted};
+    return e;
 }
+
+#define OT_WITH_EMITTER(c, call)            \
+    do {                                    \
+        ot_emitter e_ = ot_grad_emitter(c); \
+        ot_status s_ = (call);              \
+        (c)->n_emitted = e_.counter;        \
+        return s_;                          \
+    } while (0)
 
 ot_status ot_grad_emit(ot_grad_ctx *c, const char *op, const char *domain, int n_in, const int *in, int n_out, int *out,
                        int n_attrs, const ot_grad_attr *attrs) {
-    for (int k = 0; k < n_out; k++) OT_TRY(ot_grad_new_value(c, op, &out[k]));
-    char name[512];
-    const ot_node *fw = ot_grad_node(c);
-    snprintf(name, sizeof name, "%s_grad/%s_%d", fw->name[0] ? fw->name : fw->op_type, op, c->n_emitted++);
-    int node;
-    OT_TRY(ot_graph_add_node(c->g, op, domain, name, n_in, in, n_out, out, &node));
-    for (int a = 0; a < n_attrs; a++) {
-        ot_attr *at;
-        const ot_grad_attr *src = &attrs[a];
-        OT_TRY(ot_node_add_attr(c->g, node, src->name, src->type, &at));
-        switch (src->type) {
-        case OT_ATTR_INT: at->i = src->i; break;
-        case OT_ATTR_FLOAT: at->f = src->f; break;
-        case OT_ATTR_STRING:
-            if (!(at->s = ot_strdup(src->s))) return ot_error(OT_ERR_NOMEM, "out of memory");
-            at->s_len = strlen(src->s);
-            break;
-        case OT_ATTR_INTS:
-            if (!(at->ints = ot_malloc(sizeof(int64_t) * (size_t)(src->n + 1)))) return ot_error(OT_ERR_NOMEM, "out of memory");
-            memcpy(at->ints, src->ints, sizeof(int64_t) * (size_t)src->n);
-            at->n = src->n;
-            break;
-        case OT_ATTR_FLOATS:
-            if (!(at->floats = ot_malloc(sizeof(float) * (size_t)(src->n + 1)))) return ot_error(OT_ERR_NOMEM, "out of memory");
-            memcpy(at->floats, src->floats, sizeof(float) * (size_t)src->n);
-            at->n = src->n;
-            break;
-        default: return ot_error(OT_ERR_INTERNAL, "ot_grad_emit: attribute type %d", (int)src->type);
-        }
-    }
-    return ot_infer_node(c->g, node);
+    OT_WITH_EMITTER(c, ot_emit(&e_, op, domain, n_in, in, n_out, out, n_attrs, attrs));
 }
 
 ot_status ot_grad_op1(ot_grad_ctx *c, const char *op, int a, int *out) {
@@ -105,49 +82,20 @@ ot_status ot_grad_op2(ot_grad_ctx *c, const char *op, int a, int b, int *out) {
     return ot_grad_emit(c, op, "", 2, in, 1, out, 0, NULL);
 }
 
-static ot_status ot_grad_const(ot_grad_ctx *c, ot_dtype dtype, int rank, const int64_t *dims, int *out, ot_tensor **t) {
-    OT_TRY(ot_grad_new_value(c, "const", out));
-    ot_value *v = &c->g->values[*out];
-    OT_TRY(ot_tensor_new(dtype, rank, dims, &v->init));
-    v->role = OT_ROLE_CONSTANT;
-    v->dtype = dtype;
-    v->rank = rank;
-    memcpy(v->dims, dims, sizeof(int64_t) * (size_t)rank);
-    *t = v->init;
-    return OT_OK;
-}
-
 ot_status ot_grad_const_i64(ot_grad_ctx *c, int n, const int64_t *vals, int *out) {
-    ot_tensor *t;
-    int64_t dims[1] = {n};
-    OT_TRY(ot_grad_const(c, OT_INT64, 1, dims, out, &t));
-    if (n) memcpy(t->data, vals, sizeof(int64_t) * (size_t)n);
-    return OT_OK;
+    OT_WITH_EMITTER(c, ot_emit_const_i64(&e_, n, vals, out));
 }
 
 ot_status ot_grad_const_scalar(ot_grad_ctx *c, ot_dtype dtype, double v, int *out) {
-    ot_tensor *t;
-    OT_TRY(ot_grad_const(c, dtype, 0, NULL, out, &t));
-    ot_store_f64(dtype, t->data, 0, v);
-    return OT_OK;
+    OT_WITH_EMITTER(c, ot_emit_const_scalar(&e_, dtype, v, out));
 }
 
 ot_status ot_grad_reduce_sum(ot_grad_ctx *c, int x, int n, const int64_t *axes, bool keepdims, int *out) {
-    int64_t reduce_opset = ot_graph_opset(c->g, "");
-    ot_grad_attr kd = {.name = "keepdims", .type = OT_ATTR_INT, .i = keepdims};
-    if (reduce_opset >= 13) { /* axes became an input of ReduceSum at 13 */
-        int in[2] = {x, -1};
-        OT_TRY(ot_grad_const_i64(c, n, axes, &in[1]));
-        return ot_grad_emit(c, "ReduceSum", "", 2, in, 1, out, 1, &kd);
-    }
-    ot_grad_attr at[2] = {kd, {.name = "axes", .type = OT_ATTR_INTS, .ints = axes, .n = n}};
-    return ot_grad_emit(c, "ReduceSum", "", 1, &x, 1, out, 2, at);
+    OT_WITH_EMITTER(c, ot_emit_reduce_sum(&e_, x, n, axes, keepdims, out));
 }
 
 ot_status ot_grad_reshape(ot_grad_ctx *c, int x, int r, const int64_t *dims, int *out) {
-    int in[2] = {x, -1};
-    OT_TRY(ot_grad_const_i64(c, r, dims, &in[1]));
-    return ot_grad_emit(c, "Reshape", "", 2, in, 1, out, 0, NULL);
+    OT_WITH_EMITTER(c, ot_emit_reshape(&e_, x, r, dims, out));
 }
 
 ot_status ot_grad_sum_to(ot_grad_ctx *c, int x, int like, int *out) {
@@ -156,14 +104,16 @@ ot_status ot_grad_sum_to(ot_grad_ctx *c, int x, int like, int *out) {
         *out = x;
         return OT_OK;
     }
-    int64_t axes[OT_MAX_RANK];
-    int n = 0, lead = vx->rank - vl->rank;
+    /* Copies: emitting nodes may move the values array. */
+    int64_t axes[OT_MAX_RANK], like_dims[OT_MAX_RANK];
+    int n = 0, lead = vx->rank - vl->rank, like_rank = vl->rank;
     if (lead < 0) return ot_error(OT_ERR_INTERNAL, "gradient of '%s' has lower rank than the value", vl->name);
+    memcpy(like_dims, vl->dims, sizeof(int64_t) * (size_t)like_rank);
     for (int d = 0; d < vx->rank; d++)
-        if (d < lead || (vl->dims[d - lead] == 1 && vx->dims[d] != 1)) axes[n++] = d;
+        if (d < lead || (like_dims[d - lead] == 1 && vx->dims[d] != 1)) axes[n++] = d;
     int summed = x;
     if (n) OT_TRY(ot_grad_reduce_sum(c, x, n, axes, true, &summed));
-    return ot_grad_reshape(c, summed, vl->rank, vl->dims, out);
+    return ot_grad_reshape(c, summed, like_rank, like_dims, out);
 }
 
 ot_status ot_grad_set(ot_grad_ctx *c, int i, int dx) {
@@ -214,6 +164,7 @@ ot_status ot_autodiff(ot_graph *g, ot_autodiff_request *r) {
     }
     /* Backward sweep: which values the loss depends on. */
     reaches[r->loss] = 1;
+    for (int k = 0; k < r->n_extra; k++) reaches[r->extra_values[k]] = 1;
     for (int i = n_fwd - 1; i >= 0; i--) {
         const ot_node *n = &g->nodes[i];
         bool any = false;
@@ -225,6 +176,7 @@ ot_status ot_autodiff(ot_graph *g, ot_autodiff_request *r) {
     }
     for (int v = 0; v < g->n_values; v++) needs[v] = needs[v] && reaches[v];
     grad[r->loss] = r->seed;
+    for (int k = 0; k < r->n_extra; k++) grad[r->extra_values[k]] = r->extra_seeds[k];
 
     ot_grad_ctx c = {.g = g, .grad = grad, .needs = needs};
     for (int i = n_fwd - 1; i >= 0 && !s; i--) {

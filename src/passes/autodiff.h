@@ -14,6 +14,10 @@
 typedef struct ot_autodiff_request {
     int loss;        /* value id of the scalar loss */
     int seed;        /* value id of dL/dloss, same dtype and shape as loss */
+    /* Optional extra seeds: gradients flowing into other values (the gradient
+       check seeds every output of the op under test).  May be 0/NULL. */
+    int n_extra;
+    const int *extra_values, *extra_seeds;
     int n_wrt;
     const int *wrt;  /* value ids (usually trainable initializers) */
     int *grads;      /* out: n_wrt gradient value ids; -1 when no path reaches the loss */

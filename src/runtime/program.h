@@ -64,6 +64,11 @@ ot_status ot_program_compile(const ot_graph *g, ot_tensor *const *inputs, const 
 void ot_program_free(ot_program *p);
 /* Number of graph inputs that are not initializers (what callers bind). */
 int ot_graph_bound_input_count(const ot_graph *g);
+/* Orders the caller's n tensors (by names, or positionally when names is
+   NULL) into `ordered`: the graph's bound inputs, then the `extra` names
+   (e.g. the labels).  Every one must be given exactly once. */
+ot_status ot_bind_by_name(const ot_graph *g, int n_extra, const char *const *extra, int n, const char *const *names,
+                          ot_tensor *const *inputs, ot_tensor **ordered);
 /* True when p can run `inputs` (same dtypes, shapes and specialised values). */
 bool ot_program_matches(const ot_program *p, ot_tensor *const *inputs);
 /* Runs every step; inputs as for compile.  Outputs are read from the slots. */

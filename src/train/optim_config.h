@@ -26,15 +26,9 @@
 
 #include "onnxtrain.h"
 
-typedef enum ot_optim_kind {
-    OT_OPTIM_SGD = 0,
-    OT_OPTIM_MOMENTUM,
-    OT_OPTIM_NESTEROV,
-    OT_OPTIM_ADAM,
-    OT_OPTIM_ADAMW,
-    OT_OPTIM_ADAGRAD,
-    OT_OPTIM_KIND_COUNT
-} ot_optim_kind;
+/* The kinds are the public ot_optimizer_kind (include/onnxtrain.h). */
+typedef ot_optimizer_kind ot_optim_kind;
+#define OT_OPTIM_KIND_COUNT 6
 
 /* Bits of ot_optim_config.set: which options the user gave explicitly. */
 enum {

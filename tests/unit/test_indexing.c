@@ -200,6 +200,16 @@ static void test_gather_types_and_errors(void) {
     memcpy(ix->data, iv, sizeof iv);
     CHECK(run_op(&r, "Gather", 13, 2, in, 1, NULL, 0) == OT_ERR_INVALID_ARG);
     run_free(&r);
+    /* the first bad index is reported even when the scan runs in parallel */
+    int64_t big = 100000;
+    ot_tensor *bi = tensor(OT_INT32, 1, &big, NULL);
+    ((int32_t *)bi->data)[70001] = 4;
+    ((int32_t *)bi->data)[90000] = -9;
+    ot_tensor *inb[2] = {x, bi};
+    CHECK(run_op(&r, "Gather", 13, 2, inb, 1, NULL, 0) == OT_ERR_INVALID_ARG);
+    CHECK_MSG(strstr(ot_last_error(), "index 4 (input 1 at [70001])") != NULL, "%s", ot_last_error());
+    run_free(&r);
+    ot_tensor_free(bi);
     /* float indices are a type error */
     ot_tensor *fi = tensor(OT_FLOAT, 1, d2, NULL);
     ot_tensor *in2[2] = {x, fi};

@@ -291,37 +291,23 @@ static void test_typed_fields(void) {
         }
         ot_model_free(m);
     }
-    /* int64, double, uint32/uint64 (uint64_data), complex64 (float pairs) */
-    Onnx__TensorProto *t = t_new("L", 7, 1, d3);
-    t->n_int64_data = 3;
-    t->int64_data = A(24);
-    t->int64_data[0] = INT64_MIN;
-    t->int64_data[2] = 77;
+    /* int64_data, uint64_data (uint32 too), double_data, float_data pairs (complex64) */
     ot_model *m;
-    CHECK(load_tensor_model(t, NULL, &m) == OT_OK);
-    CHECK(((int64_t *)val(m->graph, "L")->init->data)[0] == INT64_MIN);
-    ot_model_free(m);
-    t = t_new("U", 12, 1, d3);
-    t->n_uint64_data = 3;
-    t->uint64_data = A(24);
-    t->uint64_data[1] = 4000000000u;
-    CHECK(load_tensor_model(t, NULL, &m) == OT_OK);
-    CHECK(((uint32_t *)val(m->graph, "U")->init->data)[1] == 4000000000u);
-    ot_model_free(m);
-    t = t_new("D", 11, 1, d3);
-    t->n_double_data = 3;
-    t->double_data = A(24);
-    t->double_data[2] = -2.25;
-    CHECK(load_tensor_model(t, NULL, &m) == OT_OK);
-    CHECK(((double *)val(m->graph, "D")->init->data)[2] == -2.25);
-    ot_model_free(m);
-    t = t_new("C", 14, 1, d3);
-    t->n_float_data = 6;
-    t->float_data = A(24);
-    t->float_data[5] = 9;
-    CHECK(load_tensor_model(t, NULL, &m) == OT_OK);
-    CHECK(((float *)val(m->graph, "C")->init->data)[5] == 9);
-    ot_model_free(m);
+    for (int c = 0; c < 4; c++) {
+        static const int dts[] = {7, 12, 11, 14};
+        Onnx__TensorProto *t = t_new("V", dts[c], 1, d3);
+        switch (c) {
+        case 0: t->n_int64_data = 3; t->int64_data = A(24); t->int64_data[0] = INT64_MIN; break;
+        case 1: t->n_uint64_data = 3; t->uint64_data = A(24); t->uint64_data[0] = 4000000000u; break;
+        case 2: t->n_double_data = 3; t->double_data = A(24); t->double_data[0] = -2.25; break;
+        case 3: t->n_float_data = 6; t->float_data = A(24); t->float_data[0] = 9; break;
+        }
+        CHECK_MSG(load_tensor_model(t, NULL, &m) == OT_OK, "%s", ot_last_error());
+        const void *d = val(m->graph, "V")->init->data;
+        CHECK(c == 0 ? ((int64_t *)d)[0] == INT64_MIN : c == 1 ? ((uint32_t *)d)[0] == 4000000000u
+              : c == 2 ? ((double *)d)[0] == -2.25 : ((float *)d)[0] == 9 && val(m->graph, "V")->init->dims[0] == 3);
+        ot_model_free(m);
+    }
     /* raw bool bytes are canonicalised */
     uint8_t bb[3] = {0, 2, 1};
     CHECK(load_tensor_model(t_raw("BB", 9, 1, d3, bb, 3), NULL, &m) == OT_OK);
@@ -374,13 +360,16 @@ static Onnx__ModelProto *attr_model(void) {
     Onnx__NodeProto *n = node(g, "Custom", "all", "x", "y");
     n->domain = S("test.domain");
     n->doc_string = S("node doc");
-    attr(n, "f", 1)->f = 1.5f;
-    Onnx__AttributeProto *a = attr(n, "i", 2);
+    Onnx__AttributeProto *a = attr(n, "f", 1);
+    a->has_f = 1;
+    a->f = 1.5f;
+    a = attr(n, "i", 2);
+    a->has_i = 1;
     a->i = -7;
     a = attr(n, "s", 3);
     a->has_s = 1;
     a->s.len = 3;
-    a->s.data = (uint8_t *)S("a\0b"); /* embedded NUL kept with its length */
+    a->s.data = memcpy(A(3), "a\0b", 3); /* embedded NUL kept with its length */
     int64_t d2[] = {2};
     attr(n, "t", 4)->t = t_raw("tv", 7, 1, d2, (int64_t[]){3, 4}, 16);
     Onnx__GraphProto *sub = graph("body");
@@ -609,6 +598,7 @@ static Onnx__ModelProto *fn_model(int64_t fn_opset) {
 
 static void test_functions(void) {
     ot_model *m;
+    Onnx__ModelProto *mp;
     ot_status s = load_msg(fn_model(18), NULL, &m);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (s) return;
@@ -630,10 +620,42 @@ static void test_functions(void) {
     CHECK(val(g, "call1/t") && val(g, "call1_1/t")); /* internal names get the call prefix */
     CHECK(ot_graph_opset(g, "") == 18);
     ot_model_free(m);
+    /* a tensor attribute bound at the call site and read by two body nodes, in two calls */
+    Onnx__FunctionProto *f = NEWP(Onnx__FunctionProto, onnx__function_proto__descriptor);
+    f->name = S("TwoConst");
+    PUSH(f->output, f->n_output, S("o"));
+    PUSH(f->attribute, f->n_attribute, S("v"));
+    for (int k = 0; k < 2; k++) {
+        Onnx__NodeProto *c = node(NULL, "Constant", "", "", k ? "c1" : "c0");
+        Onnx__AttributeProto *r = attr(c, "value", 4);
+        r->ref_attr_name = S("v");
+        PUSH(f->node, f->n_node, c);
+    }
+    PUSH(f->node, f->n_node, node(NULL, "Add", "", "c0,c1", "o"));
+    Onnx__GraphProto *g2 = graph("tc");
+    int64_t d2[] = {2};
+    for (int k = 0; k < 2; k++) {
+        Onnx__NodeProto *call = node(g2, "TwoConst", "", "", k ? "z1" : "z0");
+        attr(call, "v", 4)->t = t_raw("", 1, 1, d2, (float[]){1.5f, -2}, 8);
+    }
+    PUSH(g2->output, g2->n_output, vi("z1", ty_tensor(1, 1, d2, NULL)));
+    mp = model(g2, 18);
+    PUSH(mp->functions, mp->n_functions, f);
+    s = load_msg(mp, NULL, &m);
+    CHECK_MSG(s == OT_OK, "%s", ot_last_error());
+    if (!s) {
+        CHECK(m->graph->n_nodes == 6);
+        for (int i = 0; i < m->graph->n_nodes; i++) {
+            const ot_attr *a = ot_node_attr(&m->graph->nodes[i], "value");
+            if (!strcmp(m->graph->nodes[i].op_type, "Constant"))
+                CHECK(a && a->t && ((float *)a->t->data)[1] == -2);
+        }
+        ot_model_free(m);
+    }
     /* a function importing another version of the default domain */
     CHECK(load_msg(fn_model(13), NULL, &m) == OT_ERR_UNSUPPORTED && msg_has("ScaleAdd") && msg_has("version"));
     /* recursion */
-    Onnx__ModelProto *mp = fn_model(18);
+    mp = fn_model(18);
     Onnx__NodeProto *self = node(NULL, "ScaleAdd", "self", "a,b", "c2");
     self->domain = S("local");
     PUSH(mp->functions[0]->node, mp->functions[0]->n_node, self);

@@ -1,0 +1,83 @@
+/* The trainer's internals: the parameter store, the compiled training and
+ * evaluation programs (one per input shape), and the step loop's state. */
+#ifndef OT_TRAIN_TRAINER_H
+#define OT_TRAIN_TRAINER_H
+
+#include "../onnx/model.h"
+#include "../runtime/program.h"
+#include "lr_schedule.h"
+#include "optim_config.h"
+
+typedef enum ot_param_kind {
+    OT_PARAM_TRAINABLE = 0,
+    OT_PARAM_BN_STAT        /* BatchNorm running mean/var: state, not optimized */
+} ot_param_kind;
+
+/* One persistent tensor shared by every compiled program. */
+typedef struct ot_param {
+    const char *name;     /* the model value's name (owned by the model) */
+    int value;            /* value id in the model graph */
+    ot_param_kind kind;
+    ot_tensor *data;      /* current value (owned) */
+    ot_tensor *grad;      /* accumulated gradient (owned, trainable only) */
+    ot_tensor *state[OT_OPTIM_MAX_STATE];
+    bool got_grad;        /* a gradient reached it since the last update */
+    int64_t steps;        /* optimizer steps applied to it (PyTorch's per-parameter state['step']) */
+} ot_param;
+
+/* A BatchNormalization node whose running statistics the trainer updates. */
+typedef struct ot_bn_link {
+    int node;             /* model graph node */
+    int mean, var;        /* param indices */
+    float momentum;       /* ONNX momentum (= 1 - PyTorch momentum) */
+} ot_bn_link;
+
+typedef struct ot_train_program {
+    bool eval;
+    ot_graph *g;          /* the derived graph (owned) */
+    ot_program *prog;
+    int n_bound;          /* features..., labels[, seed] */
+    ot_tensor *bound;     /* dtype/shape of each bound input, for matching */
+    int loss;             /* value id of the scalar loss */
+    int output;           /* value id of the output the loss applies to */
+    int class_axis;       /* cross-entropy: class axis of `output`, else -1 */
+    int *grad_of;         /* per param: gradient value id or -1 */
+    int *bn_mean_out, *bn_var_out; /* per bn link: updated statistics (ONNX formula) or -1 */
+    int64_t *bn_count;    /* per bn link: elements per channel in the batch */
+} ot_train_program;
+
+#define OT_TRAIN_PROGRAMS 8
+
+struct ot_trainer {
+    ot_model *model;
+    ot_train_options o;
+    ot_optim_config optim;
+    ot_lr_schedule sched;
+    int n_params;
+    ot_param *params;
+    const char **reasons;  /* per model initializer */
+    int n_bn;
+    ot_bn_link *bn;
+    bool *is_mutable;      /* per model value id: a param slot */
+    int n_programs;
+    ot_train_program *programs[OT_TRAIN_PROGRAMS];
+    int64_t steps;         /* optimizer steps done */
+    bool pending;          /* gradients accumulated since the last update */
+};
+
+/* train_graph.c: derives (and compiles) the program for a binding. */
+ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out);
+void ot_train_program_free(ot_train_program *p);
+bool ot_train_program_matches(const ot_train_program *p, ot_tensor *const *bound, bool eval);
+
+/* loss.c: appends the loss to g (annotated) for output value `out` and
+   labels value `labels` (-1 for OT_LOSS_OUTPUT); *class_axis receives the
+   cross-entropy class axis (else -1). */
+ot_status ot_loss_attach(ot_graph *g, const ot_train_options *o, int out, int labels, int *loss, int *class_axis);
+/* The graph output the loss applies to (or that is the loss). */
+ot_status ot_loss_output(const ot_graph *g, const ot_train_options *o, int *out);
+
+/* trainable.c: classifies the model's float initializers. */
+ot_status ot_trainer_collect_params(ot_trainer *t);
+
+#endif
