@@ -1,7 +1,9 @@
 /* Op family: conv — Conv and ConvTranspose (1-D, 2-D, 3-D and up to
  * OT_WINDOW_MAX_DIMS spatial dims).  Output sizes follow ONNX exactly:
  * Conv through kernels/cpu/window.h (shared with pooling), ConvTranspose by
- * the formulas of its spec (see convt_geometry).  Kernels: kernels/cpu/conv.c. */
+ * the formulas of its spec (see convt_geometry).  Kernels: kernels/cpu/conv.c.
+ * Gradient rules and the ai.onnxtrain ConvGradInput / ConvGradWeight ops
+ * (rows at the end of the table): ops/conv_grad.c. */
 #include <string.h>
 
 #include "conv_ops.h"

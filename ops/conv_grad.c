@@ -302,7 +302,7 @@ static ot_status conv_grad_rule(ot_grad_ctx *g, bool transposed) {
     ot_kctx kc = {.node = node, .name = node->name && node->name[0] ? node->name : node->op_type,
                   .opset = ot_grad_opset(g), .attrs = ot_grad_attrs(g), .n_in = 3, .in = ins};
     ot_conv_geom geo;
-    int64_t M;
+    int64_t M; /* validated; the gradient ops take it from dY */
     OT_TRY(ot_conv_op_geometry(&kc, transposed, &geo, &M));
     const conv_attrs *ca = ot_grad_attrs(g);
     int n = geo.n;
@@ -343,7 +343,6 @@ static ot_status conv_grad_rule(ot_grad_ctx *g, bool transposed) {
         OT_TRY(ot_grad_reduce_sum(g, dY, n + 1, axes, false, &out[0]));
         OT_TRY(ot_grad_set(g, 2, out[0]));
     }
-    (void)M;
     return OT_OK;
 }
 

@@ -1,4 +1,6 @@
-/* Op family: matmul — MatMul (numpy matmul), Gemm and Einsum.
+/* Op family: matmul — MatMul (numpy matmul), Gemm and Einsum, and
+ * ai.onnxtrain FusedMatMul (MatMul with transposed operands, for gradients).
+ * Gradient rules: ops/matmul_grad.c.
  * Kernels: kernels/cpu/matmul.c (BLAS), kernels/cpu/einsum.c. */
 #include <string.h>
 

@@ -36,10 +36,30 @@ static int64_t prod(int n, const int64_t *d) {
     return p;
 }
 
+/* Gemm is emitted at the model's opset, which ot_grad_opset gives only for
+   forward nodes of the default domain (FusedMatMul's is ai.onnxtrain's). */
+static bool default_domain(const ot_grad_ctx *g) {
+    const char *d = ot_grad_node(g)->domain;
+    return !d || !d[0] || !strcmp(d, "ai.onnx");
+}
+
+static ot_status emit_fused(ot_grad_ctx *g, int a, int b, bool ta, bool tb, int *out) {
+    int in[2] = {a, b};
+    ot_grad_attr at[2] = {{.name = "transA", .type = OT_ATTR_INT, .i = ta},
+                          {.name = "transB", .type = OT_ATTR_INT, .i = tb}};
+    return ot_grad_emit(g, "FusedMatMul", OT_DOMAIN_TRAIN, 2, in, 1, out, 2, at);
+}
+
 /* Y = alpha op(a) op(b) of 2-D operands as a Gemm.  C is optional only from
-   opset 11: before, a zero scalar with beta = 0 stands in (never read). */
+   opset 11: before, a zero scalar with beta = 0 stands in (never read).
+   Where Gemm cannot be emitted (a model below opset 6, or a forward node of
+   another domain: alpha is 1 there), FusedMatMul does the same product. */
 static ot_status emit_gemm(ot_grad_ctx *g, int a, int b, bool ta, bool tb, float alpha, int *out) {
     int64_t opset = ot_grad_opset(g);
+    if (!default_domain(g) || opset < 6) {
+        if (alpha != 1.0f) return ot_error(OT_ERR_INTERNAL, "node '%s': scaled product without Gemm", ot_grad_node(g)->name);
+        return emit_fused(g, a, b, ta, tb, out);
+    }
     ot_grad_attr at[5];
     int n_at = 0, in[3] = {a, b, -1};
     at[n_at++] = (ot_grad_attr){.name = "transA", .type = OT_ATTR_INT, .i = ta};
@@ -53,23 +73,12 @@ static ot_status emit_gemm(ot_grad_ctx *g, int a, int b, bool ta, bool tb, float
     return ot_grad_emit(g, "Gemm", "", opset < 11 ? 3 : 2, in, 1, out, n_at, at);
 }
 
-/* Gemm is emitted at the model's opset, which ot_grad_opset gives only for
-   forward nodes of the default domain (FusedMatMul's is ai.onnxtrain's). */
-static bool default_domain(const ot_grad_ctx *g) {
-    const char *d = ot_grad_node(g)->domain;
-    return !d || !d[0] || !strcmp(d, "ai.onnx");
-}
-
 /* op(a) op(b) with numpy batch broadcast: Gemm when both are 2-D, else
    FusedMatMul (or MatMul when nothing is transposed). */
 static ot_status emit_mm(ot_grad_ctx *g, int a, int b, bool ta, bool tb, int *out) {
-    if (shape_of(g, a).rank == 2 && shape_of(g, b).rank == 2 && default_domain(g))
-        return emit_gemm(g, a, b, ta, tb, 1.0f, out);
+    if (shape_of(g, a).rank == 2 && shape_of(g, b).rank == 2) return emit_gemm(g, a, b, ta, tb, 1.0f, out);
     if (!ta && !tb) return ot_grad_op2(g, "MatMul", a, b, out);
-    int in[2] = {a, b};
-    ot_grad_attr at[2] = {{.name = "transA", .type = OT_ATTR_INT, .i = ta},
-                          {.name = "transB", .type = OT_ATTR_INT, .i = tb}};
-    return ot_grad_emit(g, "FusedMatMul", OT_DOMAIN_TRAIN, 2, in, 1, out, 2, at);
+    return emit_fused(g, a, b, ta, tb, out);
 }
 
 /* Reshape v to rank r dims (skipped when the shape already matches). */
@@ -93,7 +102,7 @@ static ot_status mm_grad_nd(ot_grad_ctx *g, bool ta, bool tb) {
         OT_TRY(ot_grad_set(g, 0, dx));
     }
     if (!ot_grad_needs(g, 1)) return OT_OK;
-    if (sb.rank == 2 && sa.rank > 2 && !ta && default_domain(g)) {
+    if (sb.rank == 2 && sa.rank > 2 && !ta) {
         /* B shared by a batch of A (a Linear layer on (B, T, C) input): the
            batch sum is one GEMM over the flattened rows, no (batch, K, N)
            intermediate. */

@@ -290,7 +290,7 @@ ot_status ot_graph_toposort(ot_graph *g) {
             goto out;
         }
     }
-    memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
+    if (nn) memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
     for (int v = 0; v < nv; v++) g->values[v].producer = -1;
     for (int i = 0; i < nn; i++)
         for (int o = 0; o < g->nodes[i].n_outputs; o++)

@@ -40,6 +40,8 @@ static const gc_case mm_cases[] = {
     MM("matmul_batch_bcast_1_vs_2", D(1, 3, 4), D(2, 4, 5)),
     MM("matmul_batch_bcast_both", D(2, 1, 2, 3), D(1, 3, 3, 2)),
     {.name = "matmul_2d_opset9", .op = "MatMul", .opset = 9, .n_in = 2, .n_out = 1, .in = {D(2, 3), D(3, 4)}},
+    {.name = "matmul_2d_opset5", .op = "MatMul", .opset = 5, .n_in = 2, .n_out = 1, .in = {D(2, 3), D(3, 4)}},
+    {.name = "matmul_3d_2d_opset6", .op = "MatMul", .opset = 6, .n_in = 2, .n_out = 1, .in = {D(2, 3, 4), D(4, 5)}},
     {.name = "matmul_3d_2d_opset7", .op = "MatMul", .opset = 7, .n_in = 2, .n_out = 1, .in = {D(2, 3, 4), D(4, 5)}},
     {.name = "matmul_a_only", .op = "MatMul", .n_in = 2, .n_out = 1, .in = {D(2, 3, 4), ND(4, 5)}},
     {.name = "matmul_b_only", .op = "MatMul", .n_in = 2, .n_out = 1, .in = {ND(2, 3, 4), D(4, 5)}},
@@ -98,6 +100,11 @@ static const gc_case einsum_cases[] = {
     EIN("einsum_lonely_and_kept", "ijk,jl->il", 2, D(2, 3, 4), D(3, 2)),
     EIN("einsum_upper_letters", "Ab,bC->AC", 2, D(2, 3), D(3, 2)),
     EIN("einsum_perm3", "ijk->kij", 1, D(2, 3, 4)),
+    EIN("einsum_implicit_mm", "ij,jk", 2, D(2, 3), D(3, 4)),
+    EIN("einsum_ellipsis_colsum", "...ij->...j", 1, D(2, 3, 4)),
+    EIN("einsum_ellipsis_front", "i...->...", 1, D(3, 2, 2)),
+    EIN("einsum_same_operand_twice_shape", "ij,ik->jk", 2, D(4, 2), D(4, 3)),
+    EIN("einsum_three_way_diag", "iii->i", 1, D(3, 3, 3)),
 };
 
 #define CONV(nm, x, w, b, na, ...) {.name = nm, .op = "Conv", .n_in = 3, .n_out = 1, .in = {x, w, b}, \

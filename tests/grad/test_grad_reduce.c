@@ -126,7 +126,11 @@ static int64_t out_index(int64_t i, int rank, const int64_t *dims, const bool *m
 static void naive(ot_reduce_op op, const double *x, const double *dy, double *y, double *dx, int rank,
                   const int64_t *dims, const bool *mask) {
     int64_t N = 1, O = 1, R = 1, r;
-    for (int d = 0; d < rank; d++) N *= dims[d], (mask[d] ? R : O) *= dims[d];
+    for (int d = 0; d < rank; d++) {
+        N *= dims[d];
+        if (mask[d]) R *= dims[d];
+        else O *= dims[d];
+    }
     double *acc = ot_malloc(sizeof(double) * O), *cnt = ot_malloc(sizeof(double) * O);
     int64_t *members = ot_malloc(sizeof(int64_t) * N); /* [o * R + r]: x index of group o's r-th element */
     for (int64_t o = 0; o < O; o++) {
