@@ -245,6 +245,13 @@ OT_API ot_status ot_trainer_export(ot_trainer *t);
    "not listed in trainable".  i indexes the model's initializers. */
 OT_API const char *ot_trainer_param_reason(const ot_trainer *t, int initializer_index);
 
+/* Writes the derived training graph (forward, loss, backward; ai.onnxtrain
+   ops for fused gradients) for `batch` samples as an ONNX file, for viewing
+   (e.g. in Netron).  Symbolic dims other than the batch are 1 unless given
+   in dim_names/dim_values (n_dims of them). */
+OT_API ot_status ot_trainer_dump(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                 const int64_t *dim_values, const char *path);
+
 /* ---- checkpoints -----------------------------------------------------------
  * A checkpoint directory holds everything needed to continue as if never
  * stopped (CONTRACTS.md "Checkpoints"): parameters, BatchNorm statistics,
@@ -265,6 +272,81 @@ OT_API ot_status ot_trainer_save_checkpoint(const ot_trainer *t, const char *dir
                                             const ot_loop_state *loop);
 OT_API ot_status ot_trainer_load_checkpoint(ot_trainer *t, const char *dir, const char *config,
                                             const char *ignore_keys, ot_loop_state *loop);
+
+/* ---- data ------------------------------------------------------------------
+ * Training data: named arrays that share their first dimension (the sample
+ * count), read from .npy, .npz, IDX (raw or gzip) and CSV files
+ * (docs/training.md "Data"), and a batcher that cuts them into mini-batches
+ * typed and shaped for the model.  Everything that can be wrong with the data
+ * (a sample of the wrong size, NaN or Inf, a label out of range) is reported
+ * when the batcher is opened, naming the file, the array and the sample, so
+ * training never stops half-way through an epoch because of the data. */
+typedef struct ot_dataset ot_dataset;
+typedef struct ot_batcher ot_batcher;
+
+typedef struct ot_dataset_options {
+    const char *labels;       /* name the labels are bound by; NULL: "labels" */
+    char csv_delimiter;       /* 0: ',' (a .tsv file: tab) */
+    const char *label_column; /* CSV label column, a name or an index (negative
+                                 counts from the end); NULL: the column named
+                                 "label", else the last one */
+    double input_scale;       /* integer arrays fed to a float input are
+                                 multiplied by it (1/255 for bytes); 0 means 1.
+                                 Never applied to the labels. */
+} ot_dataset_options;
+
+OT_API ot_status ot_dataset_create(ot_dataset **out);
+OT_API void ot_dataset_free(ot_dataset *ds);
+/* Adds the arrays of one file, named as the CLI's --data argument does:
+   "FILE.npz" adds every array of the archive under its own name;
+   "NAME=FILE" adds one array from a .npy, IDX or CSV file (or the array NAME,
+   or the only array, of an .npz).  A CSV file adds its label column under the
+   labels name and the other columns, (rows, columns - 1) float32, as NAME.
+   The format is told by content.  opt may be NULL. */
+OT_API ot_status ot_dataset_load(ot_dataset *ds, const char *spec, const ot_dataset_options *opt);
+OT_API int64_t ot_dataset_samples(const ot_dataset *ds); /* 0 while empty */
+OT_API int ot_dataset_array_count(const ot_dataset *ds);
+/* Array i (in the order added): name, element type and full shape, dims[0]
+   being the sample count.  Strings are owned by ds. */
+OT_API ot_status ot_dataset_array(const ot_dataset *ds, int i, ot_value_info *out);
+/* The file array i came from. */
+OT_API const char *ot_dataset_array_source(const ot_dataset *ds, int i);
+
+/* One tensor of every batch: which array fills it, and what the model takes. */
+typedef struct ot_data_binding {
+    const char *array;  /* dataset array name */
+    const char *target; /* what it feeds, for messages ("input 'x'"); NULL: the array name */
+    ot_dtype dtype;     /* element type of the batch tensor; OT_UNDEFINED: the array's own.
+                           Integer data fed as float is multiplied by the input scale. */
+    int rank;           /* per-sample rank; -1: the array's own per-sample shape */
+    int64_t dims[OT_MAX_RANK]; /* per-sample dims; -1 entries come from the data.  A sample
+                                  is reshaped when the element counts agree. */
+    int64_t n_classes;  /* > 0: every value must lie in [0, n_classes) ... */
+    int has_ignore_index; /* ... except ignore_index when this is non-zero */
+    int64_t ignore_index;
+} ot_data_binding;
+
+/* ds must outlive the batcher and stay unchanged; bindings are copied.
+   shuffle: each epoch visits the samples in a fresh permutation that depends
+   only on (seed, epoch); else in file order.  drop_last: skip an epoch's last
+   partial batch (otherwise it is returned, as PyTorch's DataLoader does).
+   A background thread prepares the next batch while the caller works. */
+OT_API ot_status ot_batcher_open(const ot_dataset *ds, const ot_data_binding *bindings, int n, int64_t batch_size,
+                                 int shuffle, int drop_last, uint64_t seed, ot_batcher **out);
+OT_API void ot_batcher_free(ot_batcher *b);
+/* The next batch: *batch receives n tensors in binding order, each named after
+   its array, owned by the batcher and valid until the next call; dims[0] is
+   *rows.  *epoch_end (may be NULL) is set non-zero for an epoch's last batch;
+   the call after it starts the next epoch. */
+OT_API ot_status ot_batcher_fetch(ot_batcher *b, ot_tensor ***batch, int64_t *rows, int *epoch_end);
+/* The position of the next batch, for checkpoints: fills epoch (epochs
+   completed), cursor (samples of the current epoch already returned) and
+   data_seed; micro_batches is left as it was. */
+OT_API void ot_batcher_get_position(const ot_batcher *b, ot_loop_state *pos);
+/* Continues at pos (epoch, cursor, data_seed), as ot_trainer_load_checkpoint
+   returns it: the next batch is the one that would have followed. */
+OT_API ot_status ot_batcher_set_position(ot_batcher *b, const ot_loop_state *pos);
+OT_API int64_t ot_batcher_batches_per_epoch(const ot_batcher *b);
 
 #ifdef __cplusplus
 }

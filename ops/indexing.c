@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "op.h"
+#include "grad.h"
+#include "indexing_ops.h"
 #include "src/core/alloc.h"
-#include "kernels/cpu/indexing.h"
 
 static const ot_dtype IDX_TYPES[] = {OT_INT32, OT_INT64, OT_UNDEFINED};
 
@@ -95,10 +95,7 @@ static ot_status check_indices(const ot_kctx *c, int input, int nb, const int64_
 
 /* ---- attributes ------------------------------------------------------------- */
 
-typedef struct axis_attrs {
-    int64_t axis;
-    ot_scatter_reduce reduction;
-} axis_attrs;
+typedef ot_index_attrs axis_attrs; /* indexing_ops.h */
 
 static ot_status parse_reduction(const ot_node *n, int64_t opset, ot_scatter_reduce *out) {
     const char *s;

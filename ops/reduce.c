@@ -296,7 +296,8 @@ const ot_op_def ot_ops_reduce[] = {
      .parse = cumsum_parse, .infer = cumsum_infer, .cpu = cumsum_cpu, .traits = OT_TRAIT_INPLACE,
      .dtypes = NUM_TYPES, .grad = ot_cumsum_grad_rule},
     {.name = "ReduceGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 1,
-     .max_inputs = 4, .min_outputs = 1, .max_outputs = 1, .attr_names = "mode,axes,keepdims,noop_with_empty_axes,shape",
+     .max_inputs = 4, .min_outputs = 1, .max_outputs = 1,
+     .attr_names = "mode,axes,keepdims,noop_with_empty_axes,shape",
      .attrs_size = sizeof(ot_reduce_grad_attrs), .parse = ot_reduce_grad_parse, .infer = ot_reduce_grad_infer,
      .cpu = ot_reduce_grad_cpu, .traits = 0, .dtypes = "float32, float64, float16, bfloat16"},
 };

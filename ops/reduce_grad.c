@@ -125,12 +125,14 @@ ot_status ot_reduce_grad_infer(ot_kctx *c) {
     OT_TRY(reduce_grad_shape(c, &rank, &dims));
     if (x && a->rank >= 0 && !ot_shape_equal(x->rank, x->dims, a->rank, a->shape))
         return ot_op_error(c, OT_ERR_SHAPE, "x %s does not match the attribute shape %s",
-                           ot_shape_str(x->rank, x->dims, s0, sizeof s0), ot_shape_str(a->rank, a->shape, s1, sizeof s1));
+                           ot_shape_str(x->rank, x->dims, s0, sizeof s0),
+                           ot_shape_str(a->rank, a->shape, s1, sizeof s1));
     if ((x && x->dtype != dy->dtype) || (y && y->dtype != dy->dtype))
         return ot_op_error(c, OT_ERR_TYPE, "dy, x and y must have the same type");
     if (y && !ot_shape_equal(y->rank, y->dims, dy->rank, dy->dims))
         return ot_op_error(c, OT_ERR_SHAPE, "y %s and dy %s must have the same shape",
-                           ot_shape_str(y->rank, y->dims, s0, sizeof s0), ot_shape_str(dy->rank, dy->dims, s1, sizeof s1));
+                           ot_shape_str(y->rank, y->dims, s0, sizeof s0),
+                           ot_shape_str(dy->rank, dy->dims, s1, sizeof s1));
     if (!axes || axes->data) { /* the axes are known now: check dy's shape exactly */
         bool mask[OT_MAX_RANK];
         OT_TRY(ot_reduce_mask(c, rank, axes, a->n_axes, a->axes, a->noop_empty, mask));
@@ -160,7 +162,8 @@ ot_status ot_reduce_grad_cpu(ot_kctx *c) {
     if (ot_tensor_numel(dy) != kept) {
         char s0[128], s1[128];
         return ot_op_error(c, OT_ERR_SHAPE, "dy %s does not match the reduction of %s over the given axes",
-                           ot_shape_str(dy->rank, dy->dims, s0, sizeof s0), ot_shape_str(dx->rank, dx->dims, s1, sizeof s1));
+                           ot_shape_str(dy->rank, dy->dims, s0, sizeof s0),
+                           ot_shape_str(dx->rank, dx->dims, s1, sizeof s1));
     }
     ot_status s = ot_cpu_reduce_grad(a->op, dy->dtype, dy->data, x ? x->data : NULL, y ? y->data : NULL, dx->data,
                                      dx->rank, dx->dims, mask);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../kernels/cpu/shape.h"
+#include "grad.h"
 #include "shape_ops.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -339,23 +340,23 @@ const ot_op_def ot_ops_shape[] = {
     {"Unsqueeze", "", 1, OT_SHAPE_MAX_OPSET, 1, 2, 1, 1, "axes", sizeof(ot_squeeze_attrs), ot_squeeze_parse, ot_unsqueeze_infer,
      ot_copy_through_cpu, OT_TRAIT_ALIAS, OT_ANY, ot_reshape_like_grad},
     {"Transpose", "", 1, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "perm", sizeof(ot_transpose_attrs), ot_transpose_parse,
-     ot_transpose_infer, ot_transpose_cpu, 0, OT_ANY},
+     ot_transpose_infer, ot_transpose_cpu, 0, OT_ANY, ot_transpose_grad},
     {"Shape", "", 1, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "start,end", sizeof(ot_shapeop_attrs), ot_shapeop_parse, ot_shapeop_infer,
      ot_shapeop_cpu, OT_TRAIT_SHAPE_ONLY, "any input type; int64 output"},
     {"Size", "", 1, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "", 0, NULL, ot_size_infer, ot_size_cpu, OT_TRAIT_SHAPE_ONLY,
      "any input type; int64 output"},
     {"Concat", "", 4, OT_SHAPE_MAX_OPSET, 1, -1, 1, 1, "axis", sizeof(ot_axis_attrs), ot_concat_parse, ot_concat_infer,
-     ot_concat_cpu, 0, OT_ANY},
+     ot_concat_cpu, 0, OT_ANY, ot_concat_grad},
     {"Split", "", 2, OT_SHAPE_MAX_OPSET, 1, 2, 1, -1, "axis,split,num_outputs", sizeof(ot_split_attrs), ot_split_parse,
-     ot_split_infer, ot_split_cpu, 0, OT_ANY},
+     ot_split_infer, ot_split_cpu, 0, OT_ANY, ot_split_grad},
     {"Slice", "", 1, OT_SHAPE_MAX_OPSET, 1, 5, 1, 1, "starts,ends,axes", sizeof(ot_slice_attrs), ot_slice_parse, ot_slice_infer,
-     ot_slice_cpu, 0, OT_ANY},
-    {"Expand", "", 8, OT_SHAPE_MAX_OPSET, 2, 2, 1, 1, "", 0, NULL, ot_expand_infer, ot_expand_cpu, 0, OT_ANY},
-    {"Tile", "", 6, OT_SHAPE_MAX_OPSET, 2, 2, 1, 1, "", 0, NULL, ot_tile_infer, ot_tile_cpu, 0, OT_ANY},
+     ot_slice_cpu, 0, OT_ANY, ot_slice_grad},
+    {"Expand", "", 8, OT_SHAPE_MAX_OPSET, 2, 2, 1, 1, "", 0, NULL, ot_expand_infer, ot_expand_cpu, 0, OT_ANY, ot_expand_grad},
+    {"Tile", "", 6, OT_SHAPE_MAX_OPSET, 2, 2, 1, 1, "", 0, NULL, ot_tile_infer, ot_tile_cpu, 0, OT_ANY, ot_tile_grad},
     {"Pad", "", 2, OT_SHAPE_MAX_OPSET, 1, 4, 1, 1, "mode,pads,value", sizeof(ot_pad_attrs), ot_pad_parse, ot_pad_infer,
-     ot_pad_cpu, 0, OT_ANY},
+     ot_pad_cpu, 0, OT_ANY, ot_pad_grad},
     {"Trilu", "", 14, OT_SHAPE_MAX_OPSET, 1, 2, 1, 1, "upper", sizeof(ot_trilu_attrs), ot_trilu_parse, ot_trilu_infer,
-     ot_trilu_cpu, 0, OT_ANY},
+     ot_trilu_cpu, 0, OT_ANY, ot_trilu_grad},
     {"Constant", "", 1, OT_SHAPE_MAX_OPSET, 0, 0, 1, 1,
      "value,sparse_value,value_float,value_floats,value_int,value_ints,value_string,value_strings",
      sizeof(ot_constant_attrs), ot_constant_parse, ot_constant_infer, ot_constant_cpu, 0,
@@ -366,5 +367,14 @@ const ot_op_def ot_ops_shape[] = {
      ot_range_infer, ot_range_cpu, 0, "float, double, int16, int32, int64, float16, bfloat16"},
     {"OneHot", "", 9, OT_SHAPE_MAX_OPSET, 3, 3, 1, 1, "axis", sizeof(ot_axis_attrs), ot_onehot_parse, ot_onehot_infer,
      ot_onehot_cpu, 0, "indices/depth: numeric; values: " OT_ANY},
+    /* Backward ops (shape_grad_ops.c documents their inputs and attributes). */
+    {"SliceGrad", OT_DOMAIN_TRAIN, 1, 1, 1, 5, 1, 1, "shape,starts,ends,axes", sizeof(ot_slice_grad_attrs),
+     ot_slice_grad_parse, ot_slice_grad_infer, ot_slice_grad_cpu, 0, OT_ANY},
+    {"PadGrad", OT_DOMAIN_TRAIN, 1, 1, 1, 4, 1, 1, "shape,mode,pads", sizeof(ot_pad_grad_attrs), ot_pad_grad_parse,
+     ot_pad_grad_infer, ot_pad_grad_cpu, 0, "constant mode: " OT_ANY "; other modes: float16/bfloat16/float/double"},
+    {"SplitGrad", OT_DOMAIN_TRAIN, 1, 1, 1, -1, 1, 1, "axis,split", sizeof(ot_axis_attrs), ot_split_grad_parse,
+     ot_split_grad_infer, ot_split_grad_cpu, 0, OT_ANY},
+    {"ConcatGrad", OT_DOMAIN_TRAIN, 1, 1, 1, 1, 1, -1, "axis,split", sizeof(ot_split_attrs), ot_split_parse,
+     ot_split_infer, ot_split_cpu, 0, OT_ANY},
 };
 const int ot_ops_shape_count = sizeof ot_ops_shape / sizeof ot_ops_shape[0];

@@ -216,15 +216,16 @@ ot_status ot_slice_parse(const ot_node *n, int64_t opset, void *attrs) {
     return OT_OK;
 }
 
-/* Per input axis: first index, step and count of the slice. */
-static ot_status ot_slice_params(ot_kctx *c, int64_t *start, int64_t *step, int64_t *count) {
-    const ot_tensor *x = c->in[0];
+/* Per axis of an input of dims (r, dims): first index, step and count of the
+   slice.  The bounds come from the opset < 10 attributes `a` (from_attrs) or
+   from inputs 1..4 (starts, ends, axes, steps) of c.  Slice resolves its own
+   input's slice here; SliceGrad resolves the forward's with the same code. */
+ot_status ot_slice_resolve(ot_kctx *c, const ot_slice_attrs *a, bool from_attrs, int r, const int64_t *dims,
+                           int64_t *start, int64_t *step, int64_t *count) {
     int64_t starts[OT_MAX_RANK], ends[OT_MAX_RANK], axes[OT_MAX_RANK], steps[OT_MAX_RANK];
-    int n, ne, na = -1, ns = -1, r = x->rank;
+    int n, ne, na = -1, ns = -1;
     bool seen[OT_MAX_RANK] = {0};
-    if (c->opset < 10) {
-        const ot_slice_attrs *a = c->attrs;
-        if (c->n_in > 1) return ot_op_error(c, OT_ERR_UNSUPPORTED, "Slice takes one input before opset 10");
+    if (from_attrs) {
         n = ne = a->n;
         na = a->n_axes;
         memcpy(starts, a->starts, sizeof starts);
@@ -242,7 +243,7 @@ static ot_status ot_slice_params(ot_kctx *c, int64_t *start, int64_t *step, int6
     for (int k = 0; k < r; k++) {
         start[k] = 0;
         step[k] = 1;
-        count[k] = x->dims[k];
+        count[k] = dims[k];
     }
     for (int i = 0; i < n; i++) {
         int64_t ax = na >= 0 ? axes[i] : i, st = ns >= 0 ? steps[i] : 1;
@@ -252,7 +253,7 @@ static ot_status ot_slice_params(ot_kctx *c, int64_t *start, int64_t *step, int6
         if (seen[ax]) return ot_op_error(c, OT_ERR_SHAPE, "axis %lld is sliced twice", (long long)ax);
         seen[ax] = true;
         if (st == 0) return ot_op_error(c, OT_ERR_SHAPE, "step 0 on axis %lld", (long long)ax);
-        int64_t d = x->dims[ax], s = starts[i], e = ends[i], cnt;
+        int64_t d = dims[ax], s = starts[i], e = ends[i], cnt;
         if (s < 0) s += d; /* cannot overflow: d >= 0 */
         if (e < 0) e += d;
         if (st > 0) {
@@ -270,6 +271,11 @@ static ot_status ot_slice_params(ot_kctx *c, int64_t *start, int64_t *step, int6
         count[ax] = cnt;
     }
     return OT_OK;
+}
+
+static ot_status ot_slice_params(ot_kctx *c, int64_t *start, int64_t *step, int64_t *count) {
+    if (c->opset < 10 && c->n_in > 1) return ot_op_error(c, OT_ERR_UNSUPPORTED, "Slice takes one input before opset 10");
+    return ot_slice_resolve(c, c->attrs, c->opset < 10, c->in[0]->rank, c->in[0]->dims, start, step, count);
 }
 
 ot_status ot_slice_infer(ot_kctx *c) {

@@ -40,6 +40,17 @@ typedef struct {
 typedef struct { int kind; } ot_constant_attrs;
 typedef struct { int64_t upper; } ot_trilu_attrs;
 typedef struct { int64_t stash_type; } ot_range_attrs; /* float16/bfloat16 compute type (opset 27) */
+/* The backward ops carry the forward's attributes and its input's shape. */
+typedef struct {
+    ot_slice_attrs s; /* s.n = -1: starts/ends/axes/steps are inputs 1..4 */
+    int rank;
+    int64_t shape[OT_MAX_RANK];
+} ot_slice_grad_attrs;
+typedef struct {
+    ot_pad_attrs p; /* p.n_pads = -1: pads/axes are inputs 1 and 3 */
+    int rank;
+    int64_t shape[OT_MAX_RANK];
+} ot_pad_grad_attrs;
 
 /* ---- helpers (shape.c) ---------------------------------------------------- */
 /* Input i holds fixed-size elements (these ops move bytes of any such dtype). */
@@ -53,6 +64,16 @@ ot_status ot_shape_node_error(const ot_node *n, ot_status code, const char *fmt,
 int64_t ot_shape_count(int rank, const int64_t *dims);
 /* Checks that the output dims are valid (non-negative, within limits) and sets out[0]. */
 ot_status ot_shape_set_out(ot_kctx *c, int i, ot_dtype dtype, int rank, const int64_t *dims);
+
+/* Resolved slice of an input of dims (r, dims): from the opset < 10
+   attributes of `a` (from_attrs) or from inputs 1..4 of c (shape_copy.c). */
+ot_status ot_slice_resolve(ot_kctx *c, const ot_slice_attrs *a, bool from_attrs, int r, const int64_t *dims,
+                           int64_t *start, int64_t *step, int64_t *count);
+/* Resolved pads (begin/end per axis, negative crops) of an input of dims (r,
+   dims): from the opset < 11 attribute of `a` (from_attrs) or from inputs 1
+   (pads) and 3 (axes) of c (shape_pad.c). */
+ot_status ot_pad_resolve(ot_kctx *c, const ot_pad_attrs *a, bool from_attrs, int r, const int64_t *dims,
+                         int64_t *begin, int64_t *end);
 
 /* ---- row functions of the other files ------------------------------------ */
 #define OT_SHAPE_ROW_FUNCS(op)                  \
@@ -85,8 +106,26 @@ OT_SHAPE_ROW_FUNCS(constant_of_shape)
 OT_SHAPE_ROW_FUNCS(range)
 OT_SHAPE_ROW_FUNCS(onehot)
 
+/* shape_grad_ops.c: the ai.onnxtrain backward ops SliceGrad, PadGrad, SplitGrad
+   (ConcatGrad reuses Split's functions with its `split` attribute; SplitGrad
+   parses into ot_axis_attrs and reads `split` from the node). */
+ot_status ot_slice_grad_parse(const ot_node *n, int64_t opset, void *attrs);
+ot_status ot_pad_grad_parse(const ot_node *n, int64_t opset, void *attrs);
+ot_status ot_split_grad_parse(const ot_node *n, int64_t opset, void *attrs);
+OT_SHAPE_ROW_FUNCS(slice_grad)
+OT_SHAPE_ROW_FUNCS(pad_grad)
+OT_SHAPE_ROW_FUNCS(split_grad)
+
 /* Gradient rules (shape_grad.c). */
 struct ot_grad_ctx;
 ot_status ot_reshape_like_grad(struct ot_grad_ctx *g);
+ot_status ot_transpose_grad(struct ot_grad_ctx *g);
+ot_status ot_concat_grad(struct ot_grad_ctx *g);
+ot_status ot_split_grad(struct ot_grad_ctx *g);
+ot_status ot_slice_grad(struct ot_grad_ctx *g);
+ot_status ot_expand_grad(struct ot_grad_ctx *g);
+ot_status ot_tile_grad(struct ot_grad_ctx *g);
+ot_status ot_pad_grad(struct ot_grad_ctx *g);
+ot_status ot_trilu_grad(struct ot_grad_ctx *g);
 
 #endif

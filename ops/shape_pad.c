@@ -31,24 +31,22 @@ ot_status ot_pad_parse(const ot_node *n, int64_t opset, void *attrs) {
     return ot_attr_get_float(n, "value", 0.0f, &a->value);
 }
 
-/* Per axis: elements added before (begin) and after (end) it; negative crops. */
-static ot_status ot_pad_params(ot_kctx *c, int64_t *begin, int64_t *end) {
-    const ot_pad_attrs *a = c->attrs;
-    const ot_tensor *x = c->in[0];
+/* Per axis of an input of dims (r, dims): elements added before (begin) and
+   after (end) it; negative crops.  The pads come from the opset < 11
+   attribute of `a` (from_attrs) or from inputs 1 (pads) and 3 (axes) of c.
+   Pad resolves its own input's pads here; PadGrad the forward's. */
+ot_status ot_pad_resolve(ot_kctx *c, const ot_pad_attrs *a, bool from_attrs, int r, const int64_t *dims,
+                         int64_t *begin, int64_t *end) {
     int64_t pads[2 * OT_MAX_RANK], axes[OT_MAX_RANK];
-    int r = x->rank, np, na = -1;
+    int np, na = -1;
     bool seen[OT_MAX_RANK] = {0};
-    if (c->opset < 11) {
-        if (c->n_in > 1) return ot_op_error(c, OT_ERR_UNSUPPORTED, "Pad takes one input before opset 11");
+    if (from_attrs) {
         np = a->n_pads;
         memcpy(pads, a->pads, sizeof(int64_t) * (size_t)np);
     } else {
         if (!ot_in(c, 1)) return ot_op_error(c, OT_ERR_SHAPE, "input 'pads' is required");
         OT_TRY(ot_shape_read_ints(c, 1, "pads", pads, 2 * OT_MAX_RANK, &np));
-        if (ot_in(c, 3)) {
-            if (c->opset < 18) return ot_op_error(c, OT_ERR_UNSUPPORTED, "input 'axes' needs opset 18");
-            OT_TRY(ot_shape_read_ints(c, 3, "axes", axes, OT_MAX_RANK, &na));
-        }
+        if (ot_in(c, 3)) OT_TRY(ot_shape_read_ints(c, 3, "axes", axes, OT_MAX_RANK, &na));
     }
     int n = na >= 0 ? na : r;
     if (np != 2 * n)
@@ -65,7 +63,7 @@ static ot_status ot_pad_params(ot_kctx *c, int64_t *begin, int64_t *end) {
         end[ax] = pads[n + i];
     }
     for (int k = 0; k < r; k++) {
-        int64_t d = x->dims[k], b = begin[k], e = end[k];
+        int64_t d = dims[k], b = begin[k], e = end[k];
         if (b < -OT_MAX_NUMEL || b > OT_MAX_NUMEL || e < -OT_MAX_NUMEL || e > OT_MAX_NUMEL)
             return ot_op_error(c, OT_ERR_SHAPE, "pads of axis %d out of range", k);
         int64_t kept = d + (b < 0 ? b : 0) + (e < 0 ? e : 0); /* input elements left after cropping */
@@ -76,6 +74,13 @@ static ot_status ot_pad_params(ot_kctx *c, int64_t *begin, int64_t *end) {
             return ot_op_error(c, OT_ERR_SHAPE, "axis %d has no elements to pad from in this mode", k);
     }
     return OT_OK;
+}
+
+static ot_status ot_pad_params(ot_kctx *c, int64_t *begin, int64_t *end) {
+    if (c->opset < 11 && c->n_in > 1) return ot_op_error(c, OT_ERR_UNSUPPORTED, "Pad takes one input before opset 11");
+    if (c->opset >= 11 && c->opset < 18 && ot_in(c, 3))
+        return ot_op_error(c, OT_ERR_UNSUPPORTED, "input 'axes' needs opset 18");
+    return ot_pad_resolve(c, c->attrs, c->opset < 11, c->in[0]->rank, c->in[0]->dims, begin, end);
 }
 
 ot_status ot_pad_infer(ot_kctx *c) {

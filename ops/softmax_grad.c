@@ -124,7 +124,8 @@ ot_status ot_softmax_grad_infer(ot_kctx *c) {
         return ot_op_error(c, OT_ERR_TYPE, "dy is %s but y is %s", ot_dtype_name(dy->dtype), ot_dtype_name(y->dtype));
     if (!ot_shape_equal(dy->rank, dy->dims, y->rank, y->dims))
         return ot_op_error(c, OT_ERR_SHAPE, "dy %s and y %s must have the same shape",
-                           ot_shape_str(dy->rank, dy->dims, s0, sizeof s0), ot_shape_str(y->rank, y->dims, s1, sizeof s1));
+                           ot_shape_str(dy->rank, dy->dims, s0, sizeof s0),
+                           ot_shape_str(y->rank, y->dims, s1, sizeof s1));
     int64_t outer = 0, C = 0, inner = 0;
     OT_TRY(ot_softmax_layout(c, c->attrs, y, &outer, &C, &inner));
     ot_set_out(c, 0, dy->dtype, dy->rank, dy->dims);
@@ -162,7 +163,8 @@ static ot_status loss_grad_check(const ot_kctx *c, ot_dtype dtype, int rank, con
     bool match = t->rank == rank - 1 && t->dims[0] == dims[0];
     for (int i = 1; match && i < t->rank; i++) match = t->dims[i] == dims[i + 1];
     if (!match)
-        return ot_op_error(c, OT_ERR_SHAPE, "labels %s do not match scores %s: expected (N, d1, ...) for (N, C, d1, ...)",
+        return ot_op_error(c, OT_ERR_SHAPE,
+                           "labels %s do not match scores %s: expected (N, d1, ...) for (N, C, d1, ...)",
                            ot_shape_str(t->rank, t->dims, s0, sizeof s0), ot_shape_str(rank, dims, s1, sizeof s1));
     if (w && (w->dtype != dtype || w->rank != 1 || w->dims[0] != dims[1]))
         return ot_op_error(c, OT_ERR_SHAPE, "weights must be %s of shape (C) = (%lld), got %s %s", ot_dtype_name(dtype),

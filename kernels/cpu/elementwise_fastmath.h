@@ -74,4 +74,31 @@ static inline float ot_fast_tanhf(float x) {
     return ot_fm_bits2f((ot_fm_f2bits(small) & use_small) | ((ot_fm_f2bits(big) | sign) & ~use_small));
 }
 
+/* erfc(x): the Chebyshev fit of Numerical Recipes' erfcc (relative error
+   1.2e-7 in exact arithmetic) with one exp and one division, so it
+   vectorises.  Measured in float32: absolute error below 5e-7 everywhere
+   (erf(x) = 1 - erfc(x) to a few ulp of 1), relative error below 1e-5 down
+   to erfc = 1e-35 (in the far tail the rounding of x^2 dominates).  The
+   normal CDF 0.5 * erfc(-x / sqrt 2) keeps that relative accuracy in its
+   lower tail, where 0.5 * (1 + erf(x / sqrt 2)) cancels. */
+static inline float ot_fast_erfcf(float x) {
+    const uint32_t xb = ot_fm_f2bits(x);
+    const float z = ot_fm_bits2f(xb & 0x7fffffffu);
+    const float t = 1.0f / (1.0f + 0.5f * z);
+    float p = 0.17087277f;
+    p = p * t - 0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t - 1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t - 0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    p = p * t - 1.26551223f;
+    const float pos = t * ot_fast_expf(p - z * z); /* erfc(|x|) */
+    const float neg = 2.0f - pos;                  /* erfc(-|x|) */
+    const uint32_t m = 0u - (xb >> 31);            /* x negative (NaN: whichever, it propagates) */
+    return ot_fm_bits2f((ot_fm_f2bits(neg) & m) | (ot_fm_f2bits(pos) & ~m));
+}
+
 #endif

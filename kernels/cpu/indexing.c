@@ -300,6 +300,143 @@ void ot_cpu_scatter_nd(void *out, size_t esize, ot_combine_fn combine, int k, co
     }
 }
 
+/* ---- backward kernels ------------------------------------------------------- */
+
+/* memset(dst, 0, bytes), in parallel for large buffers (embedding tables). */
+static void zero_bytes(void *dst, size_t bytes) {
+    const int64_t chunks = (int64_t)bytes > 16 * OT_IDX_PAR_BYTES ? omp_get_max_threads() : 1;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        size_t a = (size_t)((int64_t)bytes * c / chunks), e = (size_t)((int64_t)bytes * (c + 1) / chunks);
+        memset((char *)dst + a, 0, e - a);
+    }
+}
+
+/* dx rows += dy rows for the indices of one outer block.  With `own` > 1
+   the calling thread only takes destination rows r with r % own == me. */
+#define OT_GATHER_GRAD_ROWS(T)                                                           \
+    static void gather_grad_rows_##T(T *dx, const T *dy, int64_t axis_dim, int64_t inner, \
+                                     const void *idx, bool idx64, int64_t n_idx, int own, int me) { \
+        for (int64_t j = 0; j < n_idx; j++) {                                            \
+            int64_t r = ot_idx_at(idx, idx64, j);                                        \
+            if (r < 0) r += axis_dim;                                                    \
+            if (own > 1 && r % own != me) continue;                                      \
+            T *d = dx + r * inner;                                                       \
+            const T *s = dy + j * inner;                                                 \
+            for (int64_t i = 0; i < inner; i++) d[i] += s[i];                            \
+        }                                                                                \
+    }                                                                                    \
+    static void gather_grad_##T(T *dx, const T *dy, int64_t outer, int64_t axis_dim, int64_t inner, \
+                                const void *idx, bool idx64, int64_t n_idx) {            \
+        const int64_t work = outer * n_idx * inner * (int64_t)sizeof(T);                 \
+        const int threads = omp_get_max_threads();                                       \
+        zero_bytes(dx, (size_t)(outer * axis_dim * inner) * sizeof(T));                  \
+        if (work <= OT_IDX_PAR_BYTES || threads == 1) {                                  \
+            for (int64_t o = 0; o < outer; o++)                                          \
+                gather_grad_rows_##T(dx + o * axis_dim * inner, dy + o * n_idx * inner, axis_dim, inner, \
+                                     idx, idx64, n_idx, 1, 0);                           \
+        } else if (outer >= 2 * threads) { /* blocks are disjoint: one per item */       \
+            _Pragma("omp parallel for schedule(static)")                                 \
+            for (int64_t o = 0; o < outer; o++)                                          \
+                gather_grad_rows_##T(dx + o * axis_dim * inner, dy + o * n_idx * inner, axis_dim, inner, \
+                                     idx, idx64, n_idx, 1, 0);                           \
+        } else { /* embedding: each thread owns the rows r % T == t */                   \
+            _Pragma("omp parallel")                                                      \
+            {                                                                            \
+                int own = omp_get_num_threads(), me = omp_get_thread_num();              \
+                for (int64_t o = 0; o < outer; o++)                                      \
+                    gather_grad_rows_##T(dx + o * axis_dim * inner, dy + o * n_idx * inner, axis_dim, \
+                                         inner, idx, idx64, n_idx, own, me);             \
+            }                                                                            \
+        }                                                                                \
+    }
+OT_GATHER_GRAD_ROWS(float)
+OT_GATHER_GRAD_ROWS(double)
+#undef OT_GATHER_GRAD_ROWS
+
+ot_status ot_cpu_gather_grad(ot_dtype dt, void *dx, int64_t outer, int64_t axis_dim, int64_t inner, const void *idx,
+                             bool idx64, int64_t n_idx, const void *dy) {
+    if (dt == OT_FLOAT) {
+        gather_grad_float(dx, dy, outer, axis_dim, inner, idx, idx64, n_idx);
+        return OT_OK;
+    }
+    if (dt == OT_DOUBLE) {
+        gather_grad_double(dx, dy, outer, axis_dim, inner, idx, idx64, n_idx);
+        return OT_OK;
+    }
+    /* float16 / bfloat16: through float32 copies, rounded once at the end. */
+    const int64_t ny = outer * n_idx * inner, nx = outer * axis_dim * inner;
+    float *fy = ot_malloc(sizeof(float) * (size_t)ny + 1), *fx = ot_malloc(sizeof(float) * (size_t)nx + 1);
+    if (!fy || !fx) {
+        ot_free(fy);
+        ot_free(fx);
+        return ot_error(OT_ERR_NOMEM, "out of memory");
+    }
+    const uint16_t *hy = dy;
+    uint16_t *hx = dx;
+    const bool bf = dt == OT_BFLOAT16;
+    for (int64_t i = 0; i < ny; i++) fy[i] = bf ? ot_bf16_to_f32(hy[i]) : ot_f16_to_f32(hy[i]);
+    gather_grad_float(fx, fy, outer, axis_dim, inner, idx, idx64, n_idx);
+    for (int64_t i = 0; i < nx; i++) hx[i] = bf ? ot_f32_to_bf16(fx[i]) : ot_f32_to_f16(fx[i]);
+    ot_free(fy);
+    ot_free(fx);
+    return OT_OK;
+}
+
+ot_status ot_cpu_scatter_elements_grad(size_t esize, int rank, const int64_t *ddims, const int64_t *idims, int axis,
+                                       const void *idx, bool idx64, const void *dy, void *d_data, void *d_updates) {
+    int64_t dstr[OT_MAX_RANK];
+    row_strides(rank, ddims, dstr);
+    const int64_t nd = idx_numel(rank, ddims), n = idx_numel(rank, idims), last = rank ? idims[rank - 1] : 1;
+    if (d_data) memcpy(d_data, dy, (size_t)nd * esize);
+    if (n == 0) return OT_OK;
+    uint8_t *taken = ot_calloc((size_t)nd + 1, 1);
+    if (!taken) return ot_error(OT_ERR_NOMEM, "out of memory");
+    const int64_t rows = n / last, adim = ddims[axis];
+    const bool axis_last = axis == rank - 1;
+    /* Backwards: the first update seen at a position is the one that stayed. */
+    for (int64_t r = rows - 1; r >= 0; r--) {
+        int64_t base = elements_row_base(rank, idims, dstr, axis, r);
+        for (int64_t j = last - 1; j >= 0; j--) {
+            int64_t p = r * last + j, i = ot_idx_at(idx, idx64, p);
+            if (i < 0) i += adim;
+            int64_t off = base + i * dstr[axis] + (axis_last ? 0 : j);
+            if (d_updates) {
+                char *u = (char *)d_updates + (size_t)p * esize;
+                if (taken[off]) memset(u, 0, esize);
+                else copy_elem(u, (const char *)dy + (size_t)off * esize, esize);
+            }
+            if (d_data) memset((char *)d_data + (size_t)off * esize, 0, esize);
+            taken[off] = 1;
+        }
+    }
+    ot_free(taken);
+    return OT_OK;
+}
+
+ot_status ot_cpu_scatter_nd_grad(size_t esize, int k, const int64_t *kdims, int64_t slice, const void *idx, bool idx64,
+                                 int64_t n_tuples, const void *dy, void *d_data, void *d_updates) {
+    int64_t n_slices = 1;
+    for (int j = 0; j < k; j++) n_slices *= kdims[j];
+    const size_t row = (size_t)slice * esize;
+    if (d_data) memcpy(d_data, dy, (size_t)n_slices * row);
+    if (n_tuples == 0 || row == 0) return OT_OK;
+    uint8_t *taken = ot_calloc((size_t)n_slices + 1, 1);
+    if (!taken) return ot_error(OT_ERR_NOMEM, "out of memory");
+    for (int64_t t = n_tuples - 1; t >= 0; t--) {
+        int64_t s = nd_offset(idx, idx64, t, k, kdims, 1);
+        if (d_updates) {
+            char *u = (char *)d_updates + (size_t)t * row;
+            if (taken[s]) memset(u, 0, row);
+            else memcpy(u, (const char *)dy + (size_t)s * row, row);
+        }
+        if (d_data) memset((char *)d_data + (size_t)s * row, 0, row);
+        taken[s] = 1;
+    }
+    ot_free(taken);
+    return OT_OK;
+}
+
 /* ---- Compress, NonZero ---------------------------------------------------- */
 
 void ot_cpu_compress(const void *data, size_t esize, int64_t outer, int64_t axis_dim, int64_t inner,

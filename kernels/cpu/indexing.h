@@ -57,6 +57,29 @@ void ot_cpu_gather_nd(const void *data, size_t esize, int64_t batch, int k, cons
 void ot_cpu_scatter_nd(void *out, size_t esize, ot_combine_fn combine, int k, const int64_t *kdims, int64_t slice,
                        const void *idx, bool idx64, int64_t n_tuples, const void *updates);
 
+/* ---- backward kernels (the ai.onnxtrain *Grad ops) ----
+ * Indices are validated by the caller, as for the forward kernels. */
+
+/* Gather's adjoint: dx (outer, axis_dim, inner) = 0, then for every index j
+   dx[o, idx[j], :] += dy[o, j, :] (duplicates accumulate).  dt is float,
+   double, float16 or bfloat16 (the half types accumulate in float32).  The
+   embedding case (outer 1) splits destination rows among threads, so no
+   atomics are needed.  OT_ERR_NOMEM if scratch cannot be had. */
+ot_status ot_cpu_gather_grad(ot_dtype dt, void *dx, int64_t outer, int64_t axis_dim, int64_t inner, const void *idx,
+                             bool idx64, int64_t n_idx, const void *dy);
+
+/* ScatterElements (reduction none)'s adjoint for dy of data's shape ddims:
+   d_data = dy with every written position zeroed; d_updates[p] = dy at p's
+   target when update p is the one that stays there (the last in row-major
+   order), else 0.  Either output may be NULL.  Byte moves only. */
+ot_status ot_cpu_scatter_elements_grad(size_t esize, int rank, const int64_t *ddims, const int64_t *idims, int axis,
+                                       const void *idx, bool idx64, const void *dy, void *d_data, void *d_updates);
+
+/* ScatterND (reduction none)'s adjoint, the same per slice: dy and d_data
+   (kdims[0..k-1], slice), indices (n_tuples, k), d_updates (n_tuples, slice). */
+ot_status ot_cpu_scatter_nd_grad(size_t esize, int k, const int64_t *kdims, int64_t slice, const void *idx, bool idx64,
+                                 int64_t n_tuples, const void *dy, void *d_data, void *d_updates);
+
 /* Compress: data (outer, axis_dim, inner) keeps the axis positions j < cond_len
    with cond[j] != 0 (the caller checked that no True lies beyond axis_dim). */
 void ot_cpu_compress(const void *data, size_t esize, int64_t outer, int64_t axis_dim, int64_t inner,

@@ -31,56 +31,40 @@
 
 /* Pass-1 sums of one slice: a[0] += sum(x - k), a[1] += sum((x - k)^2),
    a[2] += sum(g), a[3] += sum(g * (x - k)), g = dy (ot_gacc) or dy * w[i]
-   (ot_gacc_w).  Four independent lanes keep the dependency chains short; the
-   lane split depends only on n. */
+   (ot_gacc_w).  `omp simd` lets the compiler split the double sums into
+   vector lanes (a split fixed at compile time, so results do not depend on
+   the thread count); without it GCC keeps them scalar. */
 #define OT_DEF_GACC(SUF, T)                                                                        \
     static void ot_gacc_##SUF(const T *x, const T *dy, int64_t n, double k, double *a) {          \
-        double s[4] = {0}, q[4] = {0}, g[4] = {0}, h[4] = {0};                                    \
-        int64_t i = 0;                                                                            \
-        for (; i + 4 <= n; i += 4)                                                                \
-            for (int j = 0; j < 4; j++) {                                                         \
-                double d = (double)LD_##SUF(x, i + j) - k, e = (double)LD_##SUF(dy, i + j);       \
-                s[j] += d;                                                                        \
-                q[j] += d * d;                                                                    \
-                g[j] += e;                                                                        \
-                h[j] += e * d;                                                                    \
-            }                                                                                     \
-        for (int j = 0; i < n; i++, j++) {                                                        \
+        double s = 0, q = 0, g = 0, h = 0;                                                        \
+        _Pragma("omp simd reduction(+ : s, q, g, h)")                                             \
+        for (int64_t i = 0; i < n; i++) {                                                         \
             double d = (double)LD_##SUF(x, i) - k, e = (double)LD_##SUF(dy, i);                   \
-            s[j] += d;                                                                            \
-            q[j] += d * d;                                                                        \
-            g[j] += e;                                                                            \
-            h[j] += e * d;                                                                        \
+            s += d;                                                                               \
+            q += d * d;                                                                           \
+            g += e;                                                                               \
+            h += e * d;                                                                           \
         }                                                                                         \
-        a[0] += (s[0] + s[1]) + (s[2] + s[3]);                                                    \
-        a[1] += (q[0] + q[1]) + (q[2] + q[3]);                                                    \
-        a[2] += (g[0] + g[1]) + (g[2] + g[3]);                                                    \
-        a[3] += (h[0] + h[1]) + (h[2] + h[3]);                                                    \
+        a[0] += s;                                                                                \
+        a[1] += q;                                                                                \
+        a[2] += g;                                                                                \
+        a[3] += h;                                                                                \
     }                                                                                             \
     static void ot_gacc_w_##SUF(const T *x, const T *dy, const T *w, int64_t n, double k, double *a) { \
-        double s[4] = {0}, q[4] = {0}, g[4] = {0}, h[4] = {0};                                    \
-        int64_t i = 0;                                                                            \
-        for (; i + 4 <= n; i += 4)                                                                \
-            for (int j = 0; j < 4; j++) {                                                         \
-                double d = (double)LD_##SUF(x, i + j) - k;                                        \
-                double e = (double)LD_##SUF(dy, i + j) * (double)LD_##SUF(w, i + j);              \
-                s[j] += d;                                                                        \
-                q[j] += d * d;                                                                    \
-                g[j] += e;                                                                        \
-                h[j] += e * d;                                                                    \
-            }                                                                                     \
-        for (int j = 0; i < n; i++, j++) {                                                        \
+        double s = 0, q = 0, g = 0, h = 0;                                                        \
+        _Pragma("omp simd reduction(+ : s, q, g, h)")                                             \
+        for (int64_t i = 0; i < n; i++) {                                                         \
             double d = (double)LD_##SUF(x, i) - k;                                                \
             double e = (double)LD_##SUF(dy, i) * (double)LD_##SUF(w, i);                          \
-            s[j] += d;                                                                            \
-            q[j] += d * d;                                                                        \
-            g[j] += e;                                                                            \
-            h[j] += e * d;                                                                        \
+            s += d;                                                                               \
+            q += d * d;                                                                           \
+            g += e;                                                                               \
+            h += e * d;                                                                           \
         }                                                                                         \
-        a[0] += (s[0] + s[1]) + (s[2] + s[3]);                                                    \
-        a[1] += (q[0] + q[1]) + (q[2] + q[3]);                                                    \
-        a[2] += (g[0] + g[1]) + (g[2] + g[3]);                                                    \
-        a[3] += (h[0] + h[1]) + (h[2] + h[3]);                                                    \
+        a[0] += s;                                                                                \
+        a[1] += q;                                                                                \
+        a[2] += g;                                                                                \
+        a[3] += h;                                                                                \
     }
 
 /* Mean and inverse standard deviation from the shifted sums (biased variance;

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 #include <string.h>
+
+#include "src/core/alloc.h"
 #ifdef __SSE2__
 #include <xmmintrin.h>
 #endif
@@ -335,6 +337,85 @@ void ot_k_pad(void *dst, const int64_t *out_dims, const void *src, const int64_t
                               os, rank, slab, esize);
         }
     }
+}
+
+/* dst (outer, n_in, inner) += src (outer, n_out, inner) gathered along the
+   middle axis by map (n_out entries in [0, n_in)).  Work items are (outer
+   index, column band), so no two threads write the same element. */
+#define OT_K_PAD_GRAD_AXIS(T)                                                                   \
+    do {                                                                                        \
+        T *d_ = dst;                                                                            \
+        const T *s_ = src;                                                                      \
+        _Pragma("omp parallel for schedule(static) if (par)")                                   \
+        for (int64_t it = 0; it < outer * bands; it++) {                                        \
+            int64_t o = it / bands, i0 = (it % bands) * band, i1 = i0 + band < inner ? i0 + band : inner; \
+            for (int64_t j = 0; j < n_out; j++) {                                               \
+                T *dr = d_ + (o * n_in + map[j]) * inner;                                       \
+                const T *sr = s_ + (o * n_out + j) * inner;                                     \
+                for (int64_t i = i0; i < i1; i++) dr[i] += sr[i];                               \
+            }                                                                                   \
+        }                                                                                       \
+    } while (0)
+
+static void ot_k_pad_grad_axis(void *dst, const void *src, int64_t outer, int64_t n_in, int64_t n_out, int64_t inner,
+                               const int64_t *map, int is_double) {
+    int64_t es = is_double ? 8 : 4, total = outer * n_out * inner;
+    int par = total * es >= OT_K_PAR_BYTES;
+    /* Few outer rows (padding an outer axis): split the rows into bands too. */
+    int64_t threads = omp_get_max_threads(), band = inner;
+    if (par && outer < 4 * threads && inner >= 512) {
+        band = (inner * outer + 4 * threads - 1) / (4 * threads);
+        if (band < 256) band = 256;
+    }
+    int64_t bands = inner ? (inner + band - 1) / band : 0;
+    memset(dst, 0, (size_t)(outer * n_in * inner * es));
+    if (is_double) OT_K_PAD_GRAD_AXIS(double);
+    else OT_K_PAD_GRAD_AXIS(float);
+}
+#undef OT_K_PAD_GRAD_AXIS
+
+int ot_k_pad_grad(void *dx, const int64_t *x_dims, const void *dy, const int64_t *y_dims, const int64_t *begin,
+                  const int64_t *end, int rank, ot_k_pad_mode mode, int is_double) {
+    int64_t cur_dims[OT_K_COPY_MAX_RANK], es = is_double ? 8 : 4, numel = 1;
+    int last = -1;
+    for (int k = 0; k < rank; k++) {
+        cur_dims[k] = y_dims[k];
+        numel *= y_dims[k];
+        if (begin[k] || end[k]) last = k;
+    }
+    if (last < 0) { /* nothing padded: dx = dy */
+        ot_k_copy_bytes(dx, dy, (size_t)(numel * es));
+        return 0;
+    }
+    const void *cur = dy;
+    void *owned = NULL;
+    for (int k = 0; k <= last; k++) {
+        if (!begin[k] && !end[k]) continue;
+        int64_t n_in = x_dims[k], n_out = y_dims[k], outer = 1, inner = 1;
+        for (int q = 0; q < k; q++) outer *= cur_dims[q];
+        for (int q = k + 1; q < rank; q++) inner *= cur_dims[q];
+        int64_t crop_b = begin[k] < 0 ? -begin[k] : 0, crop_e = end[k] < 0 ? -end[k] : 0;
+        int64_t kept = n_in - crop_b - crop_e, pb = begin[k] > 0 ? begin[k] : 0;
+        int64_t *map = ot_malloc(sizeof(int64_t) * (size_t)(n_out + 1));
+        void *next = k == last ? dx : ot_malloc((size_t)(outer * n_in * inner * es) + 1);
+        if (!map || !next) {
+            ot_free(map);
+            if (next != dx) ot_free(next);
+            ot_free(owned);
+            return -1;
+        }
+        for (int64_t j = 0; j < n_out; j++) {
+            int64_t i = j - pb;
+            map[j] = crop_b + (i >= 0 && i < kept ? i : ot_k_pad_map(i, kept, mode));
+        }
+        ot_k_pad_grad_axis(next, cur, outer, n_in, n_out, inner, map, is_double);
+        ot_free(map);
+        ot_free(owned);
+        owned = next == dx ? NULL : next;
+        cur = next;
+        cur_dims[k] = n_in;
+    }
+    return 0;
 }
 
 void ot_k_trilu(void *dst, const void *src, int64_t batch, int64_t n, int64_t m, int64_t k, int upper,

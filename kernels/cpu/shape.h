@@ -37,6 +37,16 @@ void ot_k_pad(void *dst, const int64_t *out_dims, const void *src, const int64_t
               const int64_t *in_dims, const int64_t *begin, int rank, ot_k_pad_mode mode, const void *value,
               size_t esize);
 
+/* Adjoint of ot_k_pad in the reflect/edge/wrap modes (PadGrad): dx (x_dims)
+ * receives every element of dy (y_dims) at the input position it was copied
+ * from, summed.  Per axis, pads begin[k] / end[k] (negative crops) map output
+ * index j to input index crop_b + i (i = j - max(begin, 0) inside the kept
+ * range, else the mode's mirror of i), so the adjoint is one accumulation per
+ * padded axis.  Element type float (is_double 0) or double.  Returns 0, or -1
+ * when scratch memory could not be had. */
+int ot_k_pad_grad(void *dx, const int64_t *x_dims, const void *dy, const int64_t *y_dims, const int64_t *begin,
+                  const int64_t *end, int rank, ot_k_pad_mode mode, int is_double);
+
 /* Batched triangle: x, y (batch, n, m); keeps j - i >= k (upper) or
  * j - i <= k (lower), zero bytes elsewhere. */
 void ot_k_trilu(void *dst, const void *src, int64_t batch, int64_t n, int64_t m, int64_t k, int upper,

@@ -35,7 +35,7 @@ void ot_hash64_init(ot_hash64 *h, uint64_t seed);
 void ot_hash64_update(ot_hash64 *h, const void *data, size_t n);
 uint64_t ot_hash64_final(const ot_hash64 *h);
 /* One-shot XXH64 of a buffer. */
-uint64_t ot_hash64(const void *data, size_t n, uint64_t seed);
+uint64_t ot_hash64_of(const void *data, size_t n, uint64_t seed);
 
 /* "xxh64:" and 16 lower-case hex digits, NUL-terminated. */
 #define OT_MODEL_ID_SIZE 24

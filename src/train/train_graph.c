@@ -143,6 +143,14 @@ static ot_status ot_set_outputs(ot_graph *g, ot_train_program *p, int n_params, 
     return OT_OK;
 }
 
+/* The trainer's mutable mask (model value ids) sized for the derived graph,
+   which has more values (gradients, constants, extra outputs). */
+static bool *ot_mutable_for(const ot_trainer *t, const ot_graph *g) {
+    bool *m = ot_calloc((size_t)g->n_values + 1, sizeof *m);
+    if (m) memcpy(m, t->is_mutable, sizeof *m * (size_t)t->model->graph->n_values);
+    return m;
+}
+
 static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *bound, bool eval) {
     const ot_model *m = t->model;
     int nf = ot_graph_bound_input_count(m->graph);
@@ -157,8 +165,12 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
     }
     OT_TRY(ot_add_opset(g, OT_DOMAIN_TRAIN, 1));
     OT_TRY(ot_set_mode(t, p, eval));
-    ot_compile_options opt = {!eval, t->o.seed, t->is_mutable};
-    OT_TRY(ot_graph_infer_shapes(g, bound, &opt));
+    bool *mut = ot_mutable_for(t, g);
+    if (!mut) return ot_error(OT_ERR_NOMEM, "out of memory");
+    ot_compile_options opt = {!eval, t->o.seed, mut};
+    ot_status st = ot_graph_infer_shapes(g, bound, &opt);
+    ot_free(mut);
+    OT_TRY(st);
     OT_TRY(ot_loss_output(g, &t->o, &p->output));
     int labels = -1;
     if (has_labels) {
@@ -210,7 +222,11 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
     if (p->n_bound + 1 > 64) return ot_error(OT_ERR_UNSUPPORTED, "more than 63 model inputs");
     for (int k = 0; k < p->n_bound; k++) all[k] = bound[k];
     all[p->n_bound] = &seed_desc;
-    return ot_program_compile(g, all, &opt, &p->prog);
+    if (!(mut = ot_mutable_for(t, g))) return ot_error(OT_ERR_NOMEM, "out of memory");
+    opt.mutable_values = mut;
+    st = ot_program_compile(g, all, &opt, &p->prog);
+    ot_free(mut);
+    return st;
 }
 
 ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out) {

@@ -47,6 +47,7 @@ ot_status ot_trainer_create(ot_model *m, const ot_train_options *o, ot_trainer *
     ot_trainer *t = ot_calloc(1, sizeof *t);
     if (!t) return ot_error(OT_ERR_NOMEM, "out of memory");
     t->model = m;
+    ot_model_fingerprint(m->graph, t->model_id); /* before any update: the model as given */
     t->o = *o;
     ot_status s = ot_optim_from_options(o, &t->optim);
     if (!s) {
@@ -87,7 +88,7 @@ static ot_status ot_trainer_bind(ot_trainer *t, int n, const char *const *names,
     return ot_bind_by_name(t->model->graph, n_extra, &t->o.labels, n, names, inputs, ordered);
 }
 
-static ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out) {
+ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out) {
     for (int i = 0; i < t->n_programs; i++) {
         if (!ot_train_program_matches(t->programs[i], bound, eval)) continue;
         ot_train_program *p = t->programs[i];

@@ -5,6 +5,7 @@
 
 #include "../onnx/model.h"
 #include "../runtime/program.h"
+#include "fingerprint.h"
 #include "lr_schedule.h"
 #include "optim_config.h"
 
@@ -50,6 +51,7 @@ typedef struct ot_train_program {
 
 struct ot_trainer {
     ot_model *model;
+    char model_id[OT_MODEL_ID_SIZE]; /* fingerprint of the model as given, for checkpoints */
     ot_train_options o;
     ot_optim_config optim;
     ot_lr_schedule sched;
@@ -69,6 +71,16 @@ struct ot_trainer {
 ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out);
 void ot_train_program_free(ot_train_program *p);
 bool ot_train_program_matches(const ot_train_program *p, ot_tensor *const *bound, bool eval);
+
+/* trainer.c: the cached program for a binding (features, labels). */
+ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out);
+
+/* examples.c: valid synthetic inputs for `batch` samples: features (floats
+   random normal; integer inputs feeding a Gather within its axis size) then
+   the labels.  Symbolic dims other than the first are taken as 1 unless
+   named in dim_names/dim_values.  *n receives the count; free each tensor. */
+ot_status ot_trainer_example_inputs(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                    const int64_t *dim_values, ot_tensor **out, int *n);
 
 /* loss.c: appends the loss to g (annotated) for output value `out` and
    labels value `labels` (-1 for OT_LOSS_OUTPUT); *class_axis receives the

@@ -5,6 +5,7 @@
 
 #include "gradcheck.h"
 #include "kernels/cpu/conv.h"
+#include "ops/conv_ops.h"
 #include "src/core/alloc.h"
 
 #include <math.h>
@@ -259,8 +260,58 @@ static const kcase kernel_cases[] = {
     {"kern_1x1", 4, 32, 16, 10, 10, 1, 1, 1, 1, 0, 1},
 };
 
+/* ---- the gradient ops' shape checks ---- */
+
+/* Infers ConvGradWeight(dY, X) with pads (p, p, p, e): 0 when infer
+   accepts and gives dW (4, 2, 3, 3) and dB (4), else its status. */
+static ot_status cgw_infer(const int64_t *dy_dims, int64_t end_pad) {
+    ot_graph *g;
+    OT_TRY(ot_graph_new("t", &g));
+    int ids[4], node;
+    const char *names[4] = {"dy", "x", "dw", "db"};
+    for (int i = 0; i < 4; i++) ot_graph_value(g, names[i], &ids[i]);
+    ot_graph_add_node(g, "ConvGradWeight", OT_DOMAIN_TRAIN, "n0", 2, ids, 2, ids + 2, &node);
+    const int64_t k[2] = {3, 3}, pads[4] = {1, 1, 1, end_pad};
+    const char *an[2] = {"kernel_shape", "pads"};
+    const int64_t *av[2] = {k, pads};
+    for (int i = 0; i < 2; i++) {
+        ot_attr *a;
+        ot_node_add_attr(g, node, an[i], OT_ATTR_INTS, &a);
+        a->n = i ? 4 : 2;
+        a->ints = ot_malloc(sizeof(int64_t) * 4);
+        memcpy(a->ints, av[i], sizeof(int64_t) * (size_t)a->n);
+    }
+    const ot_op_def *d = ot_op_find(OT_DOMAIN_TRAIN, "ConvGradWeight");
+    ot_conv_grad_attrs at;
+    ot_tensor tdy = {0}, tx = {0}, tw = {0}, tb = {0};
+    int64_t xd[4] = {2, 2, 5, 5};
+    ot_tensor_set_shape(&tdy, OT_FLOAT, 4, dy_dims);
+    ot_tensor_set_shape(&tx, OT_FLOAT, 4, xd);
+    ot_tensor *in[2] = {&tdy, &tx}, *out[2] = {&tw, &tb};
+    ot_status s = d ? d->parse(&g->nodes[node], 1, &at) : OT_ERR_INTERNAL;
+    ot_kctx c = {.node = &g->nodes[node], .name = "n0", .opset = 1, .attrs = &at, .n_in = 2, .in = in, .n_out = 2,
+                 .out = out};
+    if (!s) s = d->infer(&c);
+    int64_t want_w[4] = {4, 2, 3, 3}, want_b[1] = {4};
+    if (!s && (!ot_shape_equal(tw.rank, tw.dims, 4, want_w) || !ot_shape_equal(tb.rank, tb.dims, 1, want_b)))
+        s = OT_ERR_INTERNAL;
+    ot_graph_free(g);
+    return s;
+}
+
+static int infer_checks(void) {
+    int bad = 0;
+    const int64_t ok[4] = {2, 4, 5, 5}, wrong_size[4] = {2, 4, 4, 5}, wrong_batch[4] = {3, 4, 5, 5};
+    if (cgw_infer(ok, 1) != OT_OK) printf("ConvGradWeight: valid geometry rejected: %s\n", ot_last_error()), bad++;
+    if (cgw_infer(wrong_size, 1) != OT_ERR_SHAPE) printf("ConvGradWeight: dY of the wrong size accepted\n"), bad++;
+    if (cgw_infer(ok, 3) != OT_ERR_SHAPE) printf("ConvGradWeight: inconsistent end pad accepted\n"), bad++;
+    if (cgw_infer(wrong_batch, 1) != OT_ERR_SHAPE) printf("ConvGradWeight: batch mismatch accepted\n"), bad++;
+    printf("%d passed, %d failed (gradient op shape checks)\n", 4 - bad, bad);
+    return bad;
+}
+
 int main(void) {
-    int failed = 0, kfail = 0, nk = (int)(sizeof kernel_cases / sizeof kernel_cases[0]);
+    int failed = infer_checks(), kfail = 0, nk = (int)(sizeof kernel_cases / sizeof kernel_cases[0]);
     for (int i = 0; i < nk; i++) kfail += kernel_case(&kernel_cases[i]);
     printf("%d passed, %d failed (float32/float64 kernels, %d threads)\n", nk - kfail, kfail, omp_get_max_threads());
     failed += kfail;

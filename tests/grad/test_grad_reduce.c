@@ -11,6 +11,7 @@
 #include "gradcheck.h"
 #include "kernels/cpu/reduce_grad.h"
 #include "src/core/alloc.h"
+#include "src/core/half.h"
 
 #define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define DPOS(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, .lo = 0.5, .hi = 2}
@@ -187,8 +188,9 @@ static void naive(ot_reduce_op op, const double *x, const double *dy, double *y,
 static int kernel_case(ot_reduce_op op, int rank, const int64_t *dims, const bool *mask) {
     int64_t N = 1, O = 1;
     for (int d = 0; d < rank; d++) N *= dims[d], O *= mask[d] ? 1 : dims[d];
-    double *x = ot_malloc(sizeof(double) * N), *dx = ot_malloc(sizeof(double) * N), *ref = ot_malloc(sizeof(double) * N);
-    double *y = ot_malloc(sizeof(double) * O), *dy = ot_malloc(sizeof(double) * O);
+    double *x = ot_malloc(sizeof(double) * N), *dx = ot_malloc(sizeof(double) * N);
+    double *ref = ot_malloc(sizeof(double) * N), *y = ot_malloc(sizeof(double) * O);
+    double *dy = ot_malloc(sizeof(double) * O);
     float *xf = ot_malloc(sizeof(float) * N), *dxf = ot_malloc(sizeof(float) * N), *yf = ot_malloc(sizeof(float) * O),
           *dyf = ot_malloc(sizeof(float) * O);
     for (int64_t i = 0; i < N; i++) {
@@ -219,6 +221,40 @@ static int kernel_case(ot_reduce_op op, int rank, const int64_t *dims, const boo
     return bad;
 }
 
+/* float16 / bfloat16 through the naive reference computed on the rounded values. */
+static int half_case(ot_reduce_op op, bool bf, const bool *mask) {
+    static const int64_t dims[3] = {16, 30, 5};
+    enum { N = 16 * 30 * 5 };
+    static double x[N], dx[N], y[N], dy[N];
+    static uint16_t xh[N], dxh[N], yh[N], dyh[N];
+    int64_t O = 1;
+    for (int d = 0; d < 3; d++) O *= mask[d] ? 1 : dims[d];
+#define TO_H(v) (bf ? ot_f32_to_bf16((float)(v)) : ot_f32_to_f16((float)(v)))
+#define FROM_H(h) (bf ? (double)ot_bf16_to_f32(h) : (double)ot_f16_to_f32(h))
+    for (int i = 0; i < N; i++) {
+        double v = op == OT_REDUCE_LOG_SUM ? uniform(0.5, 2) : (double)(int)uniform(-8, 8) / 4;
+        if (op == OT_REDUCE_PROD) v = uniform(0, 1) < 0.1 ? 0 : uniform(0.8, 1.25);
+        xh[i] = TO_H(v);
+        x[i] = FROM_H(xh[i]);
+    }
+    for (int64_t o = 0; o < O; o++) {
+        dyh[o] = TO_H(uniform(-1, 1));
+        dy[o] = FROM_H(dyh[o]);
+    }
+    naive(op, x, dy, y, dx, 3, dims, mask);
+    for (int64_t o = 0; o < O; o++) yh[o] = TO_H(y[o]);
+    int bad = ot_cpu_reduce_grad(op, bf ? OT_BFLOAT16 : OT_FLOAT16, dyh, xh, yh, dxh, 3, dims, mask) != OT_OK;
+    double worst = 0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(FROM_H(dxh[i]) - dx[i]) / (0.05 + fabs(dx[i])));
+#undef TO_H
+#undef FROM_H
+    if (bad || worst > (bf ? 4e-2 : 5e-3)) {
+        printf("ReduceGrad %s op %d: relative error %g\n", bf ? "bfloat16" : "float16", (int)op, worst);
+        return 1;
+    }
+    return 0;
+}
+
 static int kernel_checks(void) {
     static const int64_t big[3] = {64, 300, 5}, wide[2] = {3, 20000}, small[3] = {300, 6, 4};
     static const bool masks3[7][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}, {0, 0, 0}};
@@ -234,6 +270,9 @@ static int kernel_checks(void) {
     /* Prod's reference costs N * R: smaller groups. */
     for (int m = 0; m < 7; m++)
         if (m != 5) bad += kernel_case(OT_REDUCE_PROD, 3, small, masks3[m]);
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        for (int h = 0; h < 2; h++) bad += half_case(ops[k], h, masks3[h ? 2 : 3]);
+    bad += half_case(OT_REDUCE_PROD, false, masks3[1]) + half_case(OT_REDUCE_PROD, true, masks3[4]);
     printf("ReduceGrad kernel checks: %s\n", bad ? "FAILED" : "passed");
     return bad;
 }

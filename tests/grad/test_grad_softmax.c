@@ -10,6 +10,7 @@
 #include "gradcheck.h"
 #include "kernels/cpu/softmax_grad.h"
 #include "src/core/alloc.h"
+#include "src/core/half.h"
 
 #define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define DF(...) {GC_DIFF, OT_FLOAT, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
@@ -198,6 +199,65 @@ static int nll_grad_f32(int64_t N, int64_t C, int64_t D, ot_nll_grad_source src,
     return bad;
 }
 
+/* float16 / bfloat16: the float64 kernel's result within half precision. */
+static int half_checks(void) {
+    enum { O = 40, C = 33, I = 3, NN = O * C * I };
+    static double x[NN], y[NN], dy[NN], dx[NN];
+    static uint16_t yh[NN], dyh[NN], dxh[NN];
+    int bad = 0;
+    for (int k = 0; k < 4; k++) {
+        bool bf = k & 1;
+        ot_softmax_mode mode = k & 2 ? OT_SOFTMAX_LOG : OT_SOFTMAX_EXP;
+        for (int i = 0; i < NN; i++) x[i] = uniform(-3, 3), dy[i] = uniform(-1, 1);
+        ot_cpu_softmax(OT_DOUBLE, mode, x, y, O, C, I);
+        for (int i = 0; i < NN; i++) {
+            yh[i] = bf ? ot_f32_to_bf16((float)y[i]) : ot_f32_to_f16((float)y[i]);
+            dyh[i] = bf ? ot_f32_to_bf16((float)dy[i]) : ot_f32_to_f16((float)dy[i]);
+            y[i] = bf ? ot_bf16_to_f32(yh[i]) : ot_f16_to_f32(yh[i]);
+            dy[i] = bf ? ot_bf16_to_f32(dyh[i]) : ot_f16_to_f32(dyh[i]);
+        }
+        ot_cpu_softmax_grad(OT_DOUBLE, mode, dy, y, dx, O, C, I);
+        ot_cpu_softmax_grad(bf ? OT_BFLOAT16 : OT_FLOAT16, mode, dyh, yh, dxh, O, C, I);
+        double worst = 0;
+        for (int i = 0; i < NN; i++) {
+            double v = bf ? ot_bf16_to_f32(dxh[i]) : ot_f16_to_f32(dxh[i]);
+            worst = fmax(worst, fabs(v - dx[i]) / (0.05 + fabs(dx[i])));
+        }
+        if (worst > (bf ? 3e-2 : 4e-3)) {
+            printf("%s softmax grad mode %d: relative error %g\n", bf ? "bfloat16" : "float16", (int)mode, worst);
+            bad++;
+        }
+    }
+    /* The loss gradient from scores, (N, C, D) = (O, C, I), sum reduction. */
+    static uint16_t xh[NN];
+    static int64_t lbl[O * I];
+    for (int i = 0; i < O * I; i++) lbl[i] = (i * 5) % C;
+    for (int k = 0; k < 2; k++) {
+        bool bf = k;
+        for (int i = 0; i < NN; i++) {
+            xh[i] = bf ? ot_f32_to_bf16((float)uniform(-3, 3)) : ot_f32_to_f16((float)uniform(-3, 3));
+            x[i] = bf ? ot_bf16_to_f32(xh[i]) : ot_f16_to_f32(xh[i]);
+        }
+        double dl = 0.75;
+        uint16_t dlh = bf ? ot_f32_to_bf16(0.75f) : ot_f32_to_f16(0.75f);
+        ot_nll_grad_args a = {.dtype = OT_DOUBLE, .source = OT_NLL_GRAD_SCORES, .x = x, .label_dtype = OT_INT64,
+                              .labels = lbl, .N = O, .C = C, .D = I, .reduction = OT_LOSS_SUM, .dloss = &dl, .dx = dx};
+        ot_cpu_nll_grad(&a);
+        a.dtype = bf ? OT_BFLOAT16 : OT_FLOAT16, a.x = xh, a.dloss = &dlh, a.dx = dxh;
+        ot_cpu_nll_grad(&a);
+        double worst = 0;
+        for (int i = 0; i < NN; i++) {
+            double v = bf ? ot_bf16_to_f32(dxh[i]) : ot_f16_to_f32(dxh[i]);
+            worst = fmax(worst, fabs(v - dx[i]) / (0.05 + fabs(dx[i])));
+        }
+        if (worst > (bf ? 3e-2 : 4e-3)) {
+            printf("%s loss grad: relative error %g\n", bf ? "bfloat16" : "float16", worst);
+            bad++;
+        }
+    }
+    return bad;
+}
+
 static int kernel_checks(void) {
     int bad = 0;
     for (int m = 0; m < 2; m++) {
@@ -212,7 +272,8 @@ static int kernel_checks(void) {
             bad += nll_grad_f32(4, 37, 300, (ot_nll_grad_source)s, (ot_loss_reduction)r, r != 1);
         }
     }
-    printf("float32 kernel checks: %s\n", bad ? "FAILED" : "passed");
+    bad += half_checks();
+    printf("float32 / float16 / bfloat16 kernel checks: %s\n", bad ? "FAILED" : "passed");
     return bad;
 }
 

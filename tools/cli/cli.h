@@ -27,6 +27,8 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_info;
 extern const cli_command cli_cmd_run;
+extern const cli_command cli_cmd_train;
+extern const cli_command cli_cmd_eval;
 
 /* ---- diagnostics: always exactly one line on stderr ----------------------- */
 /* "onnxtrain: error: <ot_last_error()>"; returns CLI_FAIL. */

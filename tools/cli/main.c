@@ -7,6 +7,8 @@
 static const cli_command *const commands[] = {
     &cli_cmd_info,
     &cli_cmd_run,
+    &cli_cmd_train,
+    &cli_cmd_eval,
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

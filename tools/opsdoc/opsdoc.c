@@ -23,12 +23,12 @@ static char *render(size_t *len) {
     fprintf(f, "# Supported ops\n\n");
     fprintf(f, "Generated from the op table by `tools/opsdoc` (do not edit by hand).\n");
     fprintf(f, "%d ops. Domain `` is the default ONNX domain (ai.onnx).\n\n", n);
-    fprintf(f, "| op | domain | opsets | forward (CPU) | backward | dtypes |\n");
+    fprintf(f, "| op | domain | schema versions | forward (CPU) | gradient rule | dtypes |\n");
     fprintf(f, "| --- | --- | --- | --- | --- | --- |\n");
     for (int i = 0; i < n; i++) {
         const ot_op_def *d = defs[i];
         fprintf(f, "| %s | %s | %d-%d | %s | %s | %s |\n", d->name, d->domain && d->domain[0] ? d->domain : "", d->min_opset,
-                d->max_opset, d->cpu ? "yes" : "no", "no", d->dtypes ? d->dtypes : "");
+                d->max_opset, d->cpu ? "yes" : "no", d->grad ? "yes" : "no", d->dtypes ? d->dtypes : "");
     }
     free(defs);
     fclose(f);
