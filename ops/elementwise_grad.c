@@ -4,8 +4,6 @@
  * fused ai.onnxtrain ops of elementwise_grad_ops.c.  Conventions at kinks and
  * ties follow PyTorch 1.13 (see kernels/cpu/elementwise_grad.h).  Broadcast
  * gradients are summed back to each input's shape by ot_grad_set. */
-#include <string.h>
-
 #include "../src/core/alloc.h"
 #include "elementwise_ops.h"
 

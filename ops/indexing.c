@@ -556,22 +556,36 @@ static ot_status topk_cpu(ot_kctx *c) {
 
 const ot_op_def ot_ops_indexing[] = {
     {"Gather", "", 1, 23, 2, 2, 1, 1, "axis", sizeof(axis_attrs), parse_axis, gather_infer, gather_cpu, 0,
-     ALL_TYPES},
+     ALL_TYPES, ot_gather_grad_rule},
     {"GatherElements", "", 11, 23, 2, 2, 1, 1, "axis", sizeof(axis_attrs), parse_axis, gather_elements_infer,
-     gather_elements_cpu, 0, ALL_TYPES},
+     gather_elements_cpu, 0, ALL_TYPES, ot_gather_elements_grad_rule},
     {"GatherND", "", 11, 23, 2, 2, 1, 1, "batch_dims", sizeof(axis_attrs), parse_gather_nd, gather_nd_infer,
-     gather_nd_cpu, 0, ALL_TYPES},
+     gather_nd_cpu, 0, ALL_TYPES, ot_gather_nd_grad_rule},
     {"ScatterElements", "", 11, 23, 3, 3, 1, 1, "axis,reduction", sizeof(axis_attrs), parse_scatter_elements,
-     scatter_elements_infer, scatter_elements_cpu, OT_TRAIT_INPLACE, ALL_TYPES "; reductions: numeric and bool"},
+     scatter_elements_infer, scatter_elements_cpu, OT_TRAIT_INPLACE, ALL_TYPES "; reductions: numeric and bool",
+     ot_scatter_elements_grad_rule},
     /* Deprecated in opset 11 in favour of ScatterElements, which it equals. */
     {"Scatter", "", 9, 23, 3, 3, 1, 1, "axis", sizeof(axis_attrs), parse_axis, scatter_elements_infer,
-     scatter_elements_cpu, OT_TRAIT_INPLACE, ALL_TYPES},
+     scatter_elements_cpu, OT_TRAIT_INPLACE, ALL_TYPES, ot_scatter_elements_grad_rule},
     {"ScatterND", "", 11, 23, 3, 3, 1, 1, "reduction", sizeof(axis_attrs), parse_scatter_nd, scatter_nd_infer,
-     scatter_nd_cpu, OT_TRAIT_INPLACE, ALL_TYPES "; reductions: numeric and bool"},
+     scatter_nd_cpu, OT_TRAIT_INPLACE, ALL_TYPES "; reductions: numeric and bool", ot_scatter_nd_grad_rule},
     {"Compress", "", 9, 23, 2, 2, 1, 1, "axis", sizeof(compress_attrs), parse_compress, compress_infer, compress_cpu,
      0, "all types but string; condition bool"},
     {"NonZero", "", 9, 23, 1, 1, 1, 1, "", 0, NULL, nonzero_infer, nonzero_cpu, 0, "all types but string"},
     {"TopK", "", 1, 24, 1, 2, 2, 2, "axis,largest,sorted,k", sizeof(topk_attrs), parse_topk, topk_infer, topk_cpu, 0,
      "float16, bfloat16, float, double, integers"},
+    /* Backward ops (indexing_grad.c documents their inputs and outputs). */
+#define OT_GRAD_TYPES "float16, bfloat16, float, double; indices int32/int64"
+    {"GatherGrad", OT_DOMAIN_TRAIN, 1, 1, 2, 2, 1, 1, "axis,shape", sizeof(ot_index_grad_attrs), ot_index_grad_parse,
+     ot_gather_grad_infer, ot_gather_grad_cpu, 0, OT_GRAD_TYPES},
+    {"GatherElementsGrad", OT_DOMAIN_TRAIN, 1, 1, 2, 2, 1, 1, "axis,shape", sizeof(ot_index_grad_attrs),
+     ot_index_grad_parse, ot_gather_elements_grad_infer, ot_gather_elements_grad_cpu, 0, OT_GRAD_TYPES},
+    {"GatherNDGrad", OT_DOMAIN_TRAIN, 1, 1, 2, 2, 1, 1, "batch_dims,shape", sizeof(ot_index_grad_attrs),
+     ot_index_grad_parse, ot_gather_nd_grad_infer, ot_gather_nd_grad_cpu, 0, OT_GRAD_TYPES},
+    {"ScatterElementsGrad", OT_DOMAIN_TRAIN, 1, 1, 2, 2, 1, 2, "axis", sizeof(ot_index_grad_attrs), ot_index_grad_parse,
+     ot_scatter_elements_grad_infer, ot_scatter_elements_grad_cpu, 0, ALL_TYPES},
+    {"ScatterNDGrad", OT_DOMAIN_TRAIN, 1, 1, 2, 2, 1, 2, "", sizeof(ot_index_grad_attrs), ot_index_grad_parse,
+     ot_scatter_nd_grad_infer, ot_scatter_nd_grad_cpu, 0, ALL_TYPES},
+#undef OT_GRAD_TYPES
 };
 const int ot_ops_indexing_count = sizeof ot_ops_indexing / sizeof ot_ops_indexing[0];

@@ -531,26 +531,30 @@ static ot_status check_header(loader *L, const char *config, const char *ignore_
     return OT_OK;
 }
 
-/* Nothing below can fail: the trainer takes the loaded values.  Values are
-   copied in place (compiled programs point at the parameter buffers); state
-   and gradient tensors change hands. */
+/* *dst takes the loaded tensor: copied into dst's buffer when it has one of
+   the same size (something may point at that buffer), else handed over.  A
+   tensor the checkpoint lacks goes, as if never created. */
+static void adopt(ot_tensor **dst, ot_tensor **loaded) {
+    if (*dst && *loaded && ot_tensor_nbytes(*dst) == ot_tensor_nbytes(*loaded)) {
+        memcpy((*dst)->data, (*loaded)->data, ot_tensor_nbytes(*dst));
+        return; /* the loaded copy is freed with the other temporaries */
+    }
+    ot_tensor_free(*dst);
+    *dst = *loaded;
+    *loaded = NULL;
+}
+
+/* Nothing below can fail: the trainer takes the loaded values.  Parameter
+   values are copied in place (compiled programs point at their buffers). */
 static void commit(loader *L, int64_t steps, bool pending) {
     ot_trainer *t = L->t;
     for (int k = 0; k < t->n_params; k++) {
         ot_param *p = &t->params[k];
         loaded_param *lp = &L->lp[k];
         memcpy(p->data->data, lp->value->data, ot_tensor_nbytes(p->data));
-        for (int s = 0; s < OT_OPTIM_MAX_STATE; s++) {
-            ot_tensor_free(p->state[s]);
-            p->state[s] = lp->state[s];
-            lp->state[s] = NULL;
-        }
+        for (int s = 0; s < OT_OPTIM_MAX_STATE; s++) adopt(&p->state[s], &lp->state[s]);
         p->got_grad = lp->grad != NULL;
-        if (lp->grad) {
-            ot_tensor_free(p->grad);
-            p->grad = lp->grad;
-            lp->grad = NULL;
-        }
+        if (lp->grad) adopt(&p->grad, &lp->grad); /* without one, the next accumulate overwrites p->grad */
         p->steps = lp->steps;
     }
     t->steps = steps;

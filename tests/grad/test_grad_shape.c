@@ -117,6 +117,16 @@ static const gc_case cases[] = {
     {.name = "pad_axes_edge_4d", .op = "Pad", .opset = 19, .n_in = 4, .n_out = 1,
      .in = {D(1, 2, 3, 3), CI(1, 2, 2, 1), {GC_ABSENT}, CI(2, 3)}, .n_attrs = 1, .attrs = {AS("mode", "edge")}},
 
+    /* float32 / float16 data (the half types accumulate mirrored sums in float32) */
+    {.name = "pad_reflect_float32", .op = "Pad", .opset = 13, .n_in = 2, .n_out = 1,
+     .in = {{GC_DIFF, OT_FLOAT, 2, {3, 4}}, CI(2, 1, 1, 3)}, .n_attrs = 1, .attrs = {AS("mode", "reflect")},
+     .rtol = 1e-3, .atol = 1e-4, .h = 1.0 / 64},
+    {.name = "pad_edge_float16", .op = "Pad", .opset = 13, .n_in = 2, .n_out = 1,
+     .in = {{GC_DIFF, OT_FLOAT16, 2, {3, 4}}, CI(1, 2, 2, 1)}, .n_attrs = 1, .attrs = {AS("mode", "edge")},
+     .rtol = 1e-2, .atol = 1e-2, .h = 1.0 / 16},
+    {.name = "slice_negative_step_float16", .op = "Slice", .opset = 13, .n_in = 5, .n_out = 1,
+     .in = {{GC_DIFF, OT_FLOAT16, 2, {5, 4}}, CI(4), CI(0), CI(0), CI(-2)}, .rtol = 1e-2, .atol = 1e-2, .h = 1.0 / 16},
+
     /* Trilu */
     C1("trilu_upper_default", "Trilu", 14, D(3, 4), 0, AI("", 0)),
     C2("trilu_lower_k_neg1", "Trilu", 14, D(2, 3, 3), CI0(-1), 1, AI("upper", 0)),

@@ -223,7 +223,7 @@ static int train_loop(train_run *r) {
     bool evaluated = false, saved = false;
     int64_t epoch = 1;
     while (step < r->total && !g_stop) {
-        double t0 = cli_now(), loss, lr;
+        double t0 = cli_now(), loss = 0, lr = 0;
         int64_t samples;
         bool epoch_end;
         int rc = one_step(r, &loss, &lr, &samples, &epoch_end, &epoch);

@@ -126,6 +126,10 @@ int cli_data_bind(const cli_train_cfg *c, const ot_model *m, const ot_dataset *d
         ot_value_info v;
         if (ot_dataset_array(ds, i, &v) == OT_OK && strcmp(v.name, c->labels)) lone = i, n_features++;
     }
+    if (needs_labels && find_array(ds, c->labels, &(ot_value_info){0}) < 0)
+        rc = cli_fail("%s: the %s loss needs labels, but no data array is named '%s' (the data has %s); give %s "
+                      "%s=FILE, or name the labels array with --labels",
+                      flag, c->loss, c->labels, list, flag, c->labels);
     for (int i = 0; i < n_in && !rc; i++) {
         ot_value_info in, arr;
         if (ot_model_input(m, i, &in) != OT_OK) {
@@ -162,15 +166,11 @@ int cli_data_bind(const cli_train_cfg *c, const ot_model *m, const ot_dataset *d
         ot_value_info out, lab;
         rc = loss_output(c, m, &out);
         int a = rc ? -1 : find_array(ds, c->labels, &lab);
-        if (!rc && a < 0)
-            rc = cli_fail("%s: the %s loss needs labels, but no data array is named '%s' (the data has %s); give %s "
-                          "%s=FILE, or name the labels array with --labels",
-                          flag, c->loss, c->labels, list, flag, c->labels);
-        if (!rc) {
+        if (!rc && a >= 0) {
             used[a] = true;
             ot_data_binding *b = &bd->bind[n_in];
             b->array = lab.name;
-            snprintf(bd->targets[n_in], sizeof bd->targets[n_in], "the labels");
+            snprintf(bd->targets[n_in], sizeof bd->targets[n_in], "labels");
             b->target = bd->targets[n_in];
             bd->names[n_in] = c->labels;
             if (c->o.loss == OT_LOSS_CROSS_ENTROPY) {

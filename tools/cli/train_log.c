@@ -141,15 +141,10 @@ void cli_progress_step(cli_progress *p, int64_t step, int64_t epoch, double loss
         fprintf(stderr, "\r\033[K%s [%s] %lld/%lld loss %.4f %.1f samples/s ETA %s", ep, bar, (long long)step,
                 (long long)p->total, mean, sps, eta_s);
         p->drawn = true;
-        if (epoch_end && !last) {
-            /* keep each finished epoch on a line of its own */
-            fputc('\n', stderr);
-            p->drawn = false;
-        }
         fflush(stderr);
         return;
     }
-    if (!last && !epoch_end && step % p->every != 0) return;
+    if (!last && step % p->every != 0) return;
     fmt_duration(elapsed, eta_s, sizeof eta_s);
     fprintf(stderr, "step %lld/%lld %s loss %.6f (epoch mean %.6f) lr %.6g %.1f samples/s elapsed %s\n",
             (long long)step, (long long)p->total, ep, loss, mean, lr, sps, eta_s);
