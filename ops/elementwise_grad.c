@@ -231,11 +231,6 @@ ot_status ot_ew_identity_grad_rule(ot_grad_ctx *g) {
 }
 
 /* ---- Dropout -------------------------------------------------------------------------- */
-/* The forward node's index (the stream of its random numbers).  This
-   accessor is requested from src/passes/autodiff.c; declared weak so the
-   build links before it exists (then it is NULL and the rule reports it). */
-int ot_grad_node_index(const ot_grad_ctx *g) __attribute__((weak));
-
 /* DropoutGrad reads the forward's mask output when the graph has it, and
    otherwise regenerates the mask from the forward's random stream. */
 ot_status ot_ew_dropout_grad_rule(ot_grad_ctx *g) {
@@ -247,14 +242,7 @@ ot_status ot_ew_dropout_grad_rule(ot_grad_ctx *g) {
     int n_in = 4;
     while (n_in > 1 && in[n_in - 1] < 0) n_in--;
     int64_t node = 0;
-    if (in[3] < 0) {
-        if (!ot_grad_node_index)
-            return ot_error(OT_ERR_UNSUPPORTED,
-                            "node '%s' (Dropout): its gradient needs the forward node's index to regenerate the mask, "
-                            "and this build's autodiff does not provide ot_grad_node_index",
-                            ot_grad_node(g)->name);
-        node = ot_grad_node_index(g);
-    }
+    if (in[3] < 0) node = ot_grad_node_index(g); /* the forward's random stream */
     ot_grad_attr at[3] = {ATTR_INT("seed_node", node), ATTR_FLOAT("ratio", inputs ? 0.5f : a->ratio)};
     int n_at = 2;
     if (a->has_seed) at[n_at++] = ATTR_INT("seed", a->seed);

@@ -24,6 +24,9 @@ typedef struct ot_grad_ctx ot_grad_ctx;
 const ot_node *ot_grad_node(const ot_grad_ctx *g);
 const void *ot_grad_attrs(const ot_grad_ctx *g);  /* the forward node's parsed attributes */
 int64_t ot_grad_opset(const ot_grad_ctx *g);
+/* The forward node's index: the key of its random stream (Dropout).  Passes
+   after autodiff must keep node indices (or remap such references). */
+int ot_grad_node_index(const ot_grad_ctx *g);
 int ot_grad_x(const ot_grad_ctx *g, int i);        /* forward input i (value id, -1 absent) */
 int ot_grad_y(const ot_grad_ctx *g, int i);        /* forward output i (value id, -1 absent) */
 int ot_grad_dy(const ot_grad_ctx *g, int i);       /* gradient of output i, -1 when none flows */

@@ -23,6 +23,7 @@ struct ot_grad_ctx {
 const ot_node *ot_grad_node(const ot_grad_ctx *c) { return &c->g->nodes[c->node]; }
 const void *ot_grad_attrs(const ot_grad_ctx *c) { return c->attrs; }
 int64_t ot_grad_opset(const ot_grad_ctx *c) { return c->opset; }
+int ot_grad_node_index(const ot_grad_ctx *c) { return c->node; }
 
 int ot_grad_x(const ot_grad_ctx *c, int i) {
     const ot_node *n = ot_grad_node(c);

@@ -88,6 +88,19 @@ static ot_status ot_trainer_bind(ot_trainer *t, int n, const char *const *names,
     return ot_bind_by_name(t->model->graph, n_extra, &t->o.labels, n, names, inputs, ordered);
 }
 
+/* A float initializer can sit on a path to the loss that carries no
+   gradient (a 0/1 mask compared with Equal, class weights of a loss): once
+   autodiff has run, such parameters stop counting as trainable. */
+static void ot_trainer_drop_gradless(ot_trainer *t, const ot_train_program *p) {
+    const ot_graph *g = t->model->graph;
+    for (int k = 0; k < t->n_params; k++) {
+        if (t->params[k].kind != OT_PARAM_TRAINABLE || p->grad_of[k] >= 0) continue;
+        t->params[k].kind = OT_PARAM_NO_GRAD;
+        for (int i = 0; i < g->n_inits; i++)
+            if (g->inits[i] == t->params[k].value) t->reasons[i] = "no gradient reaches it (not on a differentiable path to the loss)";
+    }
+}
+
 ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out) {
     for (int i = 0; i < t->n_programs; i++) {
         if (!ot_train_program_matches(t->programs[i], bound, eval)) continue;
@@ -99,6 +112,7 @@ ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, 
     }
     ot_train_program *p;
     OT_TRY(ot_train_program_build(t, bound, eval, &p));
+    if (!eval) ot_trainer_drop_gradless(t, p);
     if (t->n_programs == OT_TRAIN_PROGRAMS) ot_train_program_free(t->programs[--t->n_programs]);
     memmove(&t->programs[1], &t->programs[0], sizeof(ot_train_program *) * (size_t)t->n_programs);
     t->programs[0] = p;

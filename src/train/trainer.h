@@ -11,7 +11,8 @@
 
 typedef enum ot_param_kind {
     OT_PARAM_TRAINABLE = 0,
-    OT_PARAM_BN_STAT        /* BatchNorm running mean/var: state, not optimized */
+    OT_PARAM_BN_STAT,       /* BatchNorm running mean/var: state, not optimized */
+    OT_PARAM_NO_GRAD        /* looked trainable, but autodiff found no gradient path to the loss */
 } ot_param_kind;
 
 /* One persistent tensor shared by every compiled program. */

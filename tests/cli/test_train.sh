@@ -203,6 +203,7 @@ common=(train "$MLP" "${DATA[@]}" --batch-size 16 --accumulate 2 --lr-schedule s
 expect_rc "straight run, 3 epochs" 0 "${common[@]}" --epochs 3 --log straight.csv -o straight.onnx
 expect_rc "first part, 3 steps, checkpoint" 0 "${common[@]}" --steps 3 --log parts.csv --checkpoint-dir ck -o part.onnx
 check "checkpoint written" [ -s ck/checkpoint.json ]
+printf '4,2,9.5,0.001,1.0\n5,2,9.5,0.001,1.0\n' >>parts.csv # rows a crash left past the checkpoint
 expect_rc "resume to 3 epochs" 0 "${common[@]}" --epochs 3 --log parts.csv --resume ck --checkpoint-dir ck -o resumed.onnx
 check "resumed log continues the straight run" [ "$(cut -d, -f1-4 parts.csv)" = "$(cut -d, -f1-4 straight.csv)" ]
 check "resumed model equals the straight one" cmp -s straight.onnx resumed.onnx

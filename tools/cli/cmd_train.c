@@ -152,7 +152,7 @@ static int setup(train_run *r) {
         if (ot_batcher_set_position(r->b, &loop) != OT_OK) return cli_fail("--resume %s: %s", c->resume, ot_last_error());
     }
     rc = check_out_dir(c->out);
-    if (!rc) rc = cli_log_open(&r->log, c->log, c->resume != NULL, r->eb != NULL);
+    if (!rc) rc = cli_log_open(&r->log, c->log, c->resume ? ot_trainer_steps_done(r->t) : -1, r->eb != NULL);
     return rc;
 }
 

@@ -116,9 +116,9 @@ typedef struct cli_log {
     bool jsonl, with_eval;
 } cli_log;
 
-/* path NULL: no log.  append: continue an existing file (after --resume)
- * without a second header.  Exit code. */
-int cli_log_open(cli_log *l, const char *path, bool append, bool with_eval);
+/* path NULL: no log.  resume_step >= 0 (after --resume): continue an existing
+ * file without a second header, dropping its rows past that step.  Exit code. */
+int cli_log_open(cli_log *l, const char *path, int64_t resume_step, bool with_eval);
 /* One row per optimizer step; ev is the evaluation run after it, or NULL. */
 int cli_log_row(cli_log *l, int64_t step, int64_t epoch, double loss, double lr, double samples_per_s,
                 const cli_eval_result *ev);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,14 +19,62 @@ static bool ends_with(const char *s, const char *suffix) {
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-int cli_log_open(cli_log *l, const char *path, bool append, bool with_eval) {
+/* The step a log row records, or -1 for the CSV header and anything else. */
+static long long row_step(const char *line, bool jsonl) {
+    const char *p = line;
+    if (jsonl) {
+        p = strstr(line, "\"step\":");
+        if (!p) return -1;
+        p += 7;
+    }
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    return end == p ? -1 : v;
+}
+
+/* After --resume, rows of steps past the checkpoint (written before a crash)
+   are dropped, so the log reads like one uninterrupted run. */
+static int trim_log(const char *path, bool jsonl, int64_t keep_until) {
+    FILE *in = fopen(path, "r");
+    if (!in) return cli_fail("--log %s: cannot read: %s", path, strerror(errno));
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        fclose(in);
+        return cli_fail("--log %s: cannot write: %s", tmp, strerror(errno));
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    bool first = true;
+    while (getline(&line, &cap, in) > 0) {
+        long long st = row_step(line, jsonl);
+        if ((first && !jsonl && st < 0) || (st >= 0 && st <= keep_until)) fputs(line, out);
+        first = false;
+    }
+    free(line);
+    bool bad = ferror(in) != 0;
+    fclose(in);
+    if (fclose(out) != 0) bad = true;
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        return cli_fail("--log %s: cannot rewrite the log after --resume", path);
+    }
+    return CLI_OK;
+}
+
+int cli_log_open(cli_log *l, const char *path, int64_t resume_step, bool with_eval) {
     memset(l, 0, sizeof *l);
     if (!path) return CLI_OK;
     l->path = path;
     l->jsonl = ends_with(path, ".jsonl");
     l->with_eval = with_eval;
     struct stat st;
-    bool has_rows = append && stat(path, &st) == 0 && st.st_size > 0;
+    bool has_rows = resume_step >= 0 && stat(path, &st) == 0 && st.st_size > 0;
+    if (has_rows) {
+        int rc = trim_log(path, l->jsonl, resume_step);
+        if (rc) return rc;
+    }
     l->f = fopen(path, has_rows ? "a" : "w");
     if (!l->f) return cli_fail("--log %s: cannot open for writing: %s", path, strerror(errno));
     if (!has_rows && !l->jsonl)
