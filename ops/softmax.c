@@ -197,6 +197,12 @@ const ot_op_def ot_ops_softmax[] = {
      .max_inputs = 3, .min_outputs = 1, .max_outputs = 2, .attr_names = "reduction,ignore_index",
      .attrs_size = sizeof(ot_loss_attrs), .parse = loss_parse, .infer = loss_infer, .cpu = sce_cpu, .traits = 0,
      .dtypes = FLOATS "; labels int32, int64", .grad = ot_sce_loss_grad_rule},
+    /* The same loss in onnxtrain's domain: the trainer attaches it to models
+       whose opset (< 12) predates SoftmaxCrossEntropyLoss. */
+    {.name = "SoftmaxCrossEntropyLoss", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 2,
+     .max_inputs = 3, .min_outputs = 1, .max_outputs = 2, .attr_names = "reduction,ignore_index",
+     .attrs_size = sizeof(ot_loss_attrs), .parse = loss_parse, .infer = loss_infer, .cpu = sce_cpu, .traits = 0,
+     .dtypes = FLOATS "; labels int32, int64", .grad = ot_sce_loss_grad_rule},
     GRAD_ROW("SoftmaxGrad", 2, 2, "axis,coerce_2d", ot_softmax_attrs, ot_softmax_grad_parse, ot_softmax_grad_infer,
              ot_softmax_grad_cpu, OT_TRAIT_INPLACE),
     GRAD_ROW("LogSoftmaxGrad", 2, 2, "axis,coerce_2d", ot_softmax_attrs, ot_softmax_grad_parse,

@@ -1,5 +1,6 @@
 /* Graph -> program: resolve ops, parse attributes, infer shapes, fold what is
- * known at compile time, give every other value a buffer.
+ * known at compile time, and plan memory for every other value (memory.c:
+ * one arena, offsets from liveness).
  *
  * Input values that decide shapes (a Reshape's target fed by a graph input,
  * say) are discovered by inference: an op's infer returns OT_NEED_VALUE, the
@@ -11,6 +12,7 @@
 
 #include "../core/alloc.h"
 #include "program.h"
+#include "scratch.h"
 
 /* ---- support check ---------------------------------------------------------- */
 
@@ -73,10 +75,9 @@ static ot_status ot_check_attrs(const ot_node *n, const ot_op_def *d) {
 
 void ot_program_free(ot_program *p) {
     if (!p) return;
-    for (int i = 0; i < p->n_slots; i++) {
-        if (p->kinds[i] == OT_SLOT_BUFFER) p->backend->free(p->slots[i].data);
-        else if (p->slots[i].owns) ot_free(p->slots[i].data);
-    }
+    for (int i = 0; i < p->n_slots; i++)
+        if (p->kinds[i] != OT_SLOT_BUFFER && p->slots[i].owns) ot_free(p->slots[i].data);
+    ot_program_free_memory(p);
     for (int s = 0; s < p->n_steps; s++) {
         ot_free(p->steps[s].attrs);
         ot_free(p->steps[s].in);
@@ -172,7 +173,7 @@ static ot_status ot_bind_inputs(const ot_graph *g, ot_tensor *const *inputs, con
 }
 
 static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_options *opt, ot_program *p,
-                                 void **buffers, bool *spec, char *seen, bool *restart) {
+                                 bool *spec, char *seen, bool *restart) {
     const ot_node *n = &g->nodes[ni];
     int64_t opset = ot_graph_opset(g, n->domain);
     const ot_op_def *d = ot_op_resolve(n->domain, n->op_type, opset);
@@ -184,7 +185,7 @@ static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_opt
                         d->max_outputs);
     OT_TRY(ot_check_attrs(n, d));
 
-    ot_step st = {d, ni, opset, NULL, n->n_inputs, n->n_outputs, NULL, NULL};
+    ot_step st = {d, ni, opset, NULL, n->n_inputs, n->n_outputs, NULL, NULL, 0};
     if (d->attrs_size && !(st.attrs = ot_calloc(1, d->attrs_size))) return ot_error(OT_ERR_NOMEM, "out of memory");
     st.in = ot_malloc(sizeof(int) * (size_t)(n->n_inputs + 1));
     st.out = ot_malloc(sizeof(int) * (size_t)(n->n_outputs + 1));
@@ -213,7 +214,9 @@ static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_opt
     }
     ot_kctx c = {n, n->name[0] ? n->name : n->op_type, opset, st.attrs, n->n_inputs, in, n->n_outputs, out,
                  opt->training, opt->seed, 0, ni, -1};
+    ot_scratch_request_begin();
     s = d->infer(&c);
+    st.workspace = ot_scratch_request_end();
     if (s == OT_NEED_VALUE) {
         int v = n->inputs[c.need_input];
         if (ot_mark_input_ancestors(g, p, v, spec, seen) > 0) {
@@ -240,11 +243,7 @@ static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_opt
             if ((s = ot_tensor_alloc_data(out[k]))) goto done;
             p->kinds[v] = OT_SLOT_CONST;
         } else {
-            if (!(buffers[v] = p->backend->alloc(bytes))) {
-                s = ot_error(OT_ERR_NOMEM, "node '%s': out of memory allocating %zu bytes", n->name, bytes);
-                goto done;
-            }
-            p->kinds[v] = OT_SLOT_BUFFER;
+            p->kinds[v] = OT_SLOT_BUFFER; /* data: an arena offset, once every step is known */
         }
     }
     if (fold) {
@@ -274,10 +273,9 @@ done:
 static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, const ot_compile_options *opt,
                                  bool *spec, ot_program *p, bool *restart) {
     int nv = g->n_values;
-    void **buffers = ot_calloc((size_t)nv + 1, sizeof *buffers);
     char *seen = ot_calloc((size_t)nv + 1, 1);
     ot_status s = OT_OK;
-    if (!buffers || !seen) {
+    if (!seen) {
         s = ot_error(OT_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -295,21 +293,21 @@ static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, co
     }
     if ((s = ot_bind_inputs(g, inputs, spec, p))) goto out;
     for (int i = 0; i < g->n_nodes && !*restart; i++)
-        if ((s = ot_compile_node(g, i, opt, p, buffers, spec, seen, restart))) goto out;
+        if ((s = ot_compile_node(g, i, opt, p, spec, seen, restart))) goto out;
     for (int k = 0; k < g->n_outputs && !*restart; k++)
         if (p->kinds[g->outputs[k]] == OT_SLOT_UNUSED) {
             s = ot_error(OT_ERR_PARSE, "graph output '%s' is never produced", g->values[g->outputs[k]].name);
             goto out;
         }
-    for (int v = 0; v < nv; v++) {
-        if (p->kinds[v] == OT_SLOT_BUFFER) p->slots[v].data = buffers[v];
+    if (*restart) goto out;
+    for (int v = 0; v < nv; v++)
         if (p->kinds[v] == OT_SLOT_PARAM) p->slots[v].data = g->values[v].init->data;
-    }
+    p->naive_plan = opt->naive_plan;
+#ifdef OT_PLAN_POISON
+    p->poison = true; /* debug builds: every run starts from garbage, not zeros */
+#endif
+    s = ot_program_plan_memory(p);
 out:
-    if (s || *restart)
-        for (int v = 0; v < nv; v++)
-            if (p->kinds[v] == OT_SLOT_BUFFER && buffers[v] && !p->slots[v].data) p->backend->free(buffers[v]);
-    ot_free(buffers);
     ot_free(seen);
     return s;
 }

@@ -1,12 +1,13 @@
 /* A compiled program: the flat list of kernel calls for one binding of input
  * shapes.  Compiling resolves ops, parses attributes, infers every shape,
- * folds whatever is known at compile time, and gives every remaining value a
- * buffer; running it walks `steps` and nothing else (no graph walking, no
- * allocation). */
+ * folds whatever is known at compile time, and plans memory: every remaining
+ * value gets an offset in one arena (src/runtime/memory.c); running it walks
+ * `steps` and nothing else (no graph walking, no allocation). */
 #ifndef OT_RUNTIME_PROGRAM_H
 #define OT_RUNTIME_PROGRAM_H
 
 #include "../../ops/op.h"
+#include "../passes/plan.h"
 #include "backend.h"
 
 typedef struct ot_step {
@@ -16,6 +17,7 @@ typedef struct ot_step {
     void *attrs;         /* parsed attributes, owned */
     int n_in, n_out;
     int *in, *out;       /* slot ids, -1 = absent */
+    size_t workspace;    /* scratch its kernel asked for at infer (ot_scratch_request) */
 } ot_step;
 
 /* How a slot's bytes are provided. */
@@ -23,11 +25,26 @@ typedef enum ot_slot_kind {
     OT_SLOT_UNUSED = 0,
     OT_SLOT_INPUT,    /* bound to the caller's tensor at each run */
     OT_SLOT_CONST,    /* known at compile time (initializer, constant, folded) */
-    OT_SLOT_BUFFER,   /* produced by a step into its own buffer */
+    OT_SLOT_BUFFER,   /* produced by a step: transient, at a planned offset in the arena */
     OT_SLOT_PARAM     /* a persistent, mutable initializer (trained parameter,
                          BatchNorm statistics): its bytes live in the graph's
                          initializer and change between runs, so never folded */
 } ot_slot_kind;
+
+/* Memory figures of a program (CONTRACTS.md, "Reports and memory figures").
+   Transient: every value a step produces, and kernel scratch; all rounded
+   up to OT_PLAN_ALIGN. */
+typedef struct ot_plan_report {
+    size_t arena_bytes;       /* the one arena holding every transient buffer */
+    size_t lower_bound_bytes; /* most transient bytes live at one step, after aliasing */
+    size_t naive_bytes;       /* every transient tensor in its own buffer */
+    size_t persistent_bytes;  /* mutable slots: parameters, BatchNorm statistics */
+    size_t workspace_bytes;   /* kernel scratch (included in the figures above) */
+    int transient_values;     /* values living in the arena */
+    int buffers;              /* distinct storage after aliasing */
+    int inplace;              /* outputs written over their dying first input */
+    int aliased;              /* views (Reshape, Identity...) sharing their input's bytes */
+} ot_plan_report;
 
 typedef struct ot_program {
     const ot_graph *graph;
@@ -45,12 +62,26 @@ typedef struct ot_program {
     bool *specialised;
     bool training;
     uint64_t seed;
+    /* Memory plan (src/runtime/memory.c): bufs[0..n_groups) hold the values
+       (one per alias group), bufs[n_groups + s] the scratch of step s. */
+    void *arena_raw;      /* backend allocation (arena is it, aligned) */
+    char *arena;
+    ot_plan_report plan;
+    int n_bufs, n_groups;
+    ot_plan_buf *bufs;
+    int *slot_buf;        /* per slot: its buffer, -1 when not in the arena */
+    size_t *ws_need;      /* per step: scratch bytes its kernel needs (requested or measured) */
+    bool replan;          /* a kernel needed more scratch than planned: re-plan before the next run */
+    bool naive_plan;      /* every transient value in its own buffer (reference for tests) */
+    bool poison;          /* fill the arena with 0xFF before each run (tests: catches kernels
+                             that read memory they did not write) */
 } ot_program;
 
 typedef struct ot_compile_options {
     bool training;
     uint64_t seed;
     const bool *mutable_values; /* per value id, or NULL: initializers that change between runs */
+    bool naive_plan;            /* no aliasing, no reuse: each transient value its own bytes */
 } ot_compile_options;
 
 /* Lists every node whose op (or its opset) is not supported, all at once. */
@@ -71,7 +102,16 @@ ot_status ot_bind_by_name(const ot_graph *g, int n_extra, const char *const *ext
                           ot_tensor *const *inputs, ot_tensor **ordered);
 /* True when p can run `inputs` (same dtypes, shapes and specialised values). */
 bool ot_program_matches(const ot_program *p, ot_tensor *const *inputs);
-/* Runs every step; inputs as for compile.  Outputs are read from the slots. */
+/* Runs every step; inputs as for compile.  Outputs are read from the slots
+   (valid until the next run). */
 ot_status ot_program_run(ot_program *p, ot_tensor *const *inputs, uint64_t step);
+
+/* memory.c: liveness, aliasing and arena offsets for a compiled program's
+   transient values; allocates the arena and points the slots into it. */
+ot_status ot_program_plan_memory(ot_program *p);
+/* Re-plans with the scratch sizes measured since (p->ws_need), when a kernel
+   needed more than planned; the arena is reallocated (between runs only). */
+ot_status ot_program_replan(ot_program *p);
+void ot_program_free_memory(ot_program *p);
 
 #endif

@@ -70,7 +70,9 @@ static ot_status ot_cross_entropy(ot_emitter *e, const ot_train_options *o, int 
     int in[2] = {scores, y};
     ot_grad_attr at[2] = {{.name = "reduction", .type = OT_ATTR_STRING, .s = "mean"},
                           {.name = "ignore_index", .type = OT_ATTR_INT, .i = o->ignore_index}};
-    return ot_emit(e, "SoftmaxCrossEntropyLoss", "", 2, in, 1, loss, 2, at);
+    /* ONNX has the op from opset 12; older models get onnxtrain's copy. */
+    const char *domain = ot_graph_opset(e->g, "") >= 12 ? "" : OT_DOMAIN_TRAIN;
+    return ot_emit(e, "SoftmaxCrossEntropyLoss", domain, 2, in, 1, loss, 2, at);
 }
 
 /* Float labels shaped like the output (a label array with the same element
@@ -120,10 +122,10 @@ ot_status ot_loss_attach(ot_graph *g, const ot_train_options *o, int out, int la
         OT_TRY(ot_match_labels(&e, out, &labels));
         OT_TRY(ot_emit(&e, "Relu", "", 1, &out, 1, &d, 0, NULL));
         OT_TRY(ot_emit(&e, "Mul", "", 2, (int[]){out, labels}, 1, &t, 0, NULL));
-        OT_TRY(ot_emit(&e, "Sub", "", 2, (int[]){d, t}, 1, &d, 0, NULL));
+        OT_TRY(ot_emit(&e, "Sub", "", 2, (int[]){d, t}, 1, &d, 0, NULL)); /* inputs are read before d is reassigned */
         OT_TRY(ot_emit(&e, "Abs", "", 1, &out, 1, &u, 0, NULL));
-        OT_TRY(ot_emit(&e, "Neg", "", 1, &u, 1, &u, 0, NULL));
-        OT_TRY(ot_emit(&e, "Softplus", "", 1, &u, 1, &v, 0, NULL));
+        OT_TRY(ot_emit(&e, "Neg", "", 1, &u, 1, &t, 0, NULL));
+        OT_TRY(ot_emit(&e, "Softplus", "", 1, &t, 1, &v, 0, NULL));
         OT_TRY(ot_emit(&e, "Add", "", 2, (int[]){d, v}, 1, &t, 0, NULL));
         return ot_mean_all(&e, t, loss);
     case OT_LOSS_OUTPUT: {

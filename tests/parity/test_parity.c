@@ -84,6 +84,7 @@ int main(int argc, char **argv) {
     o.dampening = cfg_num("dampening", NAN);
     o.weight_decay = cfg_num("weight-decay", NAN);
     o.clip_grad_norm = cfg_num("clip-grad-norm", 0);
+    o.freeze = cfg("freeze");
     if (cfg("lr-schedule")) {
         ot_lr_kind lk;
         if (ot_lr_kind_parse(cfg("lr-schedule"), &lk)) return fail("lr-schedule");
@@ -113,20 +114,25 @@ int main(int argc, char **argv) {
     FILE *lf = fopen(path, "r");
     int failures = 0, checks = 0;
     double worst_loss = 0, worst_param = 0;
-    int64_t n = x->dims[0], cursor = 0;
+    /* Groups of `accumulate` micro-batches never cross an epoch boundary:
+       the epoch's last group may be shorter, and each of its micro-batches
+       is scaled by 1/k for its own group size k (CONTRACTS.md). */
+    int64_t n = x->dims[0], cursor = 0, per_epoch = (n + batch - 1) / batch, mb_in_epoch = 0;
     for (int64_t s = 0; s < steps; s++) {
         double sum = 0;
-        for (int k = 0; k < accumulate; k++) {
+        int64_t k_group = per_epoch - mb_in_epoch < accumulate ? per_epoch - mb_in_epoch : accumulate;
+        for (int64_t k = 0; k < k_group; k++) {
             int64_t rows = cursor + batch <= n ? batch : n - cursor;
             ot_tensor xb = rows_of(x, cursor, rows), yb = rows_of(y, cursor, rows);
             cursor = cursor + rows == n ? 0 : cursor + rows;
             ot_tensor *in[2] = {&xb, &yb};
             double loss;
-            if (ot_trainer_accumulate(t, 2, NULL, in, 1.0 / accumulate, &loss)) return fail("step");
+            if (ot_trainer_accumulate(t, 2, NULL, in, 1.0 / (double)k_group, &loss)) return fail("step");
             sum += loss;
         }
+        mb_in_epoch = (mb_in_epoch + k_group) % per_epoch;
         if (ot_trainer_update(t, NULL)) return fail("update");
-        double ours = sum / accumulate, theirs = NAN;
+        double ours = sum / (double)k_group, theirs = NAN;
         if (!lf || !fgets(line, sizeof line, lf)) {
             printf("losses.txt has fewer than %lld lines\n", (long long)steps);
             failures++;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "train.h"
@@ -89,8 +90,9 @@ static void install_handlers(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    /* a second Ctrl-C kills at once: the default action comes back */
-    sa.sa_flags = SA_RESETHAND;
+    /* a second Ctrl-C kills at once: the default action comes back; writes to
+       a terminal or pipe resume rather than fail with EINTR */
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
@@ -117,6 +119,8 @@ static int check_out_dir(const char *out) {
     else if (slash == out) snprintf(dir, sizeof dir, "/");
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
     if (access(dir, W_OK) != 0) return cli_fail("-o %s: cannot write into '%s': %s", out, dir, strerror(errno));
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) return cli_fail("-o %s: is a directory, not a file name", out);
     return CLI_OK;
 }
 
