@@ -252,6 +252,33 @@ OT_API const char *ot_trainer_param_reason(const ot_trainer *t, int initializer_
 OT_API ot_status ot_trainer_dump(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
                                  const int64_t *dim_values, const char *path);
 
+/* ---- compiler reports and benchmarking ---------------------------------- */
+/* Figures of the compiled training step for `batch` samples (CONTRACTS.md
+   "Reports and memory figures"). */
+typedef struct ot_plan_summary {
+    int64_t ops;                /* nodes of the derived training graph (forward, loss, backward) */
+    int64_t kernels;            /* kernel launches per step after fusion (optimizer updates included) */
+    uint64_t arena_bytes;       /* the one arena holding every transient tensor */
+    uint64_t lower_bound_bytes; /* max over the step of transient bytes live at once */
+    uint64_t naive_bytes;       /* sum of all transient tensor sizes */
+    uint64_t persistent_bytes;  /* parameters, BatchNorm statistics, optimizer state, gradients */
+    double flops;               /* floating-point operations per step (2 per multiply-add) */
+} ot_plan_summary;
+
+/* Compiles (or reuses) the training program for `batch` synthetic samples and
+   reports its plan.  svg_path, when not NULL, receives a drawing of the
+   buffers over time (x: kernel index, y: arena offset). */
+OT_API ot_status ot_trainer_plan(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                 const int64_t *dim_values, const char *svg_path, ot_plan_summary *out);
+/* Valid synthetic inputs for `batch` samples in binding order (the model's
+   inputs, then the labels): floats random normal, integer inputs that feed a
+   Gather within its axis, labels within the class count.  *inputs receives
+   *n new tensors; free each and the array (ot_free_array). */
+OT_API ot_status ot_trainer_example_batch(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                          const int64_t *dim_values, ot_tensor ***inputs, int *n);
+/* The binding names of ot_trainer_example_batch's tensors (input names, then the labels name). */
+OT_API const char *ot_trainer_binding_name(const ot_trainer *t, int i);
+
 /* ---- checkpoints -----------------------------------------------------------
  * A checkpoint directory holds everything needed to continue as if never
  * stopped (CONTRACTS.md "Checkpoints"): parameters, BatchNorm statistics,

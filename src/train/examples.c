@@ -127,3 +127,28 @@ ot_status ot_trainer_dump(ot_trainer *t, int64_t batch, int n_dims, const char *
     for (int i = 0; i < n; i++) ot_tensor_free(in[i]);
     return s;
 }
+
+ot_status ot_trainer_example_batch(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                   const int64_t *dim_values, ot_tensor ***inputs, int *n) {
+    if (!t || !inputs || !n || batch < 1) return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_example_batch: bad argument");
+    int cap = ot_model_input_count(t->model) + 1;
+    ot_tensor **arr = ot_calloc((size_t)cap + 1, sizeof *arr);
+    if (!arr) return ot_error(OT_ERR_NOMEM, "out of memory");
+    ot_status s = ot_trainer_example_inputs(t, batch, n_dims, dim_names, dim_values, arr, n);
+    if (s) {
+        ot_free(arr);
+        return s;
+    }
+    *inputs = arr;
+    return OT_OK;
+}
+
+const char *ot_trainer_binding_name(const ot_trainer *t, int i) {
+    int nf = ot_model_input_count(t->model);
+    if (i < 0) return NULL;
+    if (i < nf) {
+        ot_value_info vi;
+        return ot_model_input(t->model, i, &vi) ? NULL : vi.name;
+    }
+    return i == nf && t->o.loss != OT_LOSS_OUTPUT ? t->o.labels : NULL;
+}
