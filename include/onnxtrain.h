@@ -137,12 +137,18 @@ OT_API ot_status ot_model_initializer(const ot_model *m, int index, ot_value_inf
 OT_API int ot_model_node_count(const ot_model *m);
 OT_API ot_status ot_model_node(const ot_model *m, int index, const char **op_type, const char **domain,
                                const char **name);
+/* Node `index`'s input and output counts (absent optional ones included). */
+OT_API ot_status ot_model_node_io(const ot_model *m, int index, int *n_in, int *n_out);
+/* The name of node `index`'s input k (output k when `output` is non-zero);
+   "" for an absent optional one, NULL when out of range. */
+OT_API const char *ot_model_node_value(const ot_model *m, int index, int output, int k);
 /* OT_OK when every op is supported; else OT_ERR_UNSUPPORTED with all of them listed. */
 OT_API ot_status ot_model_check_supported(const ot_model *m);
 
 /* ---- inference --------------------------------------------------------- */
 typedef struct ot_session_options {
     int threads; /* 0: number of cores */
+    int no_fuse; /* non-zero: run the graph without fusion (--no-fuse, for comparison) */
 } ot_session_options;
 
 OT_API ot_status ot_session_create(const ot_model *m, const ot_session_options *options,
@@ -204,6 +210,7 @@ typedef struct ot_train_options {
     const char *trainable;    /* comma-separated names: train exactly these (NULL: default set) */
     uint64_t seed;            /* dropout */
     int threads;              /* 0: number of cores */
+    int no_fuse;              /* non-zero: compile without fusion (--no-fuse, for comparison) */
 } ot_train_options;
 
 OT_API void ot_train_options_init(ot_train_options *o);

@@ -11,6 +11,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/window.h"
 #include "src/core/alloc.h"
+#include "src/runtime/workspace.h"
 
 #define MAXD OT_WINDOW_MAX_DIMS
 
@@ -64,8 +65,11 @@ static ot_status conv_common(ot_kctx *c, bool transpose, int *nsp, int64_t *M) {
         OT_TRY(ot_check_dtype(c, 0, conv_types));
     }
     for (int i = 1; i < 3 + integer; i++) {
+        /* ConvInteger's zero points (inputs 2, 3) match x and w (inputs 0, 1);
+           its input 1 is checked above. */
+        if (integer && i < 2) continue;
         const ot_tensor *t = ot_in(c, i), *ref = integer ? ot_in(c, i - 2) : x;
-        if (t && (!integer || i >= 2) && t->dtype != ref->dtype)
+        if (t && t->dtype != ref->dtype)
             return ot_op_error(c, OT_ERR_TYPE, "input %d has type %s, expected %s", i, ot_dtype_name(t->dtype),
                                ot_dtype_name(ref->dtype));
     }
@@ -252,16 +256,16 @@ static ot_status conv_run(ot_kctx *c, bool transpose) {
         for (int i = 0; i < 3; i++)
             if (src[i]) {
                 int64_t n = ot_tensor_numel(src[i]);
-                f[i] = ot_malloc((size_t)(n ? n : 1) * sizeof(float));
+                f[i] = ot_workspace_alloc((size_t)(n ? n : 1) * sizeof(float));
                 if (f[i]) ot_half_to_f32(dt, src[i]->data, f[i], n);
                 ok &= f[i] != NULL;
             }
-        f[3] = ot_malloc((size_t)ot_tensor_numel(y) * sizeof(float));
+        f[3] = ot_workspace_alloc((size_t)ot_tensor_numel(y) * sizeof(float));
         ok &= f[3] != NULL;
         s = ok ? fn(OT_FLOAT, &g, N, C, M, a->group, f[0], f[1], f[2], f[3])
                : ot_error(OT_ERR_NOMEM, "out of memory for float32 copies");
         if (s == OT_OK) ot_f32_to_half(dt, f[3], y->data, ot_tensor_numel(y));
-        for (int i = 0; i < 4; i++) ot_free(f[i]);
+        for (int i = 0; i < 4; i++) ot_workspace_free(f[i]);
     }
     if (s != OT_OK) return ot_op_error(c, s, "%s", ot_last_error());
     return OT_OK;
@@ -298,7 +302,7 @@ static ot_status convi_cpu(ot_kctx *c) {
     ot_tensor *y = ot_out(c, 0);
     int64_t n[3] = {ot_tensor_numel(x), ot_tensor_numel(w), ot_tensor_numel(y)}, per_m = n[1] / (M ? M : 1);
     double *d[3];
-    for (int i = 0; i < 3; i++) d[i] = ot_malloc((size_t)(n[i] ? n[i] : 1) * sizeof(double));
+    for (int i = 0; i < 3; i++) d[i] = ot_workspace_alloc((size_t)(n[i] ? n[i] : 1) * sizeof(double));
     ot_status s = d[0] && d[1] && d[2] ? OT_OK : ot_op_error(c, OT_ERR_NOMEM, "out of memory");
     if (s == OT_OK) {
         int64_t xzv = xz ? ot_load_i64(xz->dtype, xz->data, 0) : 0;
@@ -313,7 +317,7 @@ static ot_status convi_cpu(ot_kctx *c) {
     }
     if (s == OT_OK)
         for (int64_t i = 0; i < n[2]; i++) ((int32_t *)y->data)[i] = (int32_t)(int64_t)d[2][i];
-    for (int i = 0; i < 3; i++) ot_free(d[i]);
+    for (int i = 0; i < 3; i++) ot_workspace_free(d[i]);
     return s;
 }
 static ot_status convt_cpu(ot_kctx *c) { return conv_run(c, true); }

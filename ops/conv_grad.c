@@ -14,6 +14,7 @@
 #include "conv_ops.h"
 #include "kernels/cpu/matmul.h"
 #include "src/core/alloc.h"
+#include "src/runtime/workspace.h"
 
 #define MAXD OT_WINDOW_MAX_DIMS
 
@@ -204,10 +205,10 @@ static ot_status io_begin(ot_kctx *c, f32_io *io, bool *half) {
         io->out[i] = o ? o->data : NULL;
         if (!*half) continue;
         int64_t n = ot_tensor_numel(t), m = o ? ot_tensor_numel(o) : 0;
-        io->own[i] = ot_malloc((size_t)(n ? n : 1) * sizeof(float));
-        if (o) io->own[2 + i] = ot_malloc((size_t)(m ? m : 1) * sizeof(float));
+        io->own[i] = ot_workspace_alloc((size_t)(n ? n : 1) * sizeof(float));
+        if (o) io->own[2 + i] = ot_workspace_alloc((size_t)(m ? m : 1) * sizeof(float));
         if (!io->own[i] || (o && !io->own[2 + i])) {
-            for (int k = 0; k < 4; k++) ot_free(io->own[k]);
+            for (int k = 0; k < 4; k++) ot_workspace_free(io->own[k]);
             return ot_op_error(c, OT_ERR_NOMEM, "out of memory for float32 copies");
         }
         ot_half_to_f32(dt, t->data, io->own[i], n);
@@ -222,7 +223,7 @@ static ot_status io_end(ot_kctx *c, f32_io *io, bool half, ot_status s) {
         ot_tensor *o = ot_out(c, i);
         if (o) ot_f32_to_half(o->dtype, io->own[2 + i], o->data, ot_tensor_numel(o));
     }
-    for (int k = 0; k < 4; k++) ot_free(io->own[k]);
+    for (int k = 0; k < 4; k++) ot_workspace_free(io->own[k]);
     if (s != OT_OK) return ot_op_error(c, s, "%s", ot_last_error());
     return OT_OK;
 }

@@ -8,6 +8,7 @@
 #include "kernels/cpu/einsum.h"
 #include "kernels/cpu/matmul.h"
 #include "src/core/alloc.h"
+#include "src/runtime/workspace.h"
 
 static const ot_dtype mm_types[] = {OT_FLOAT16, OT_FLOAT, OT_DOUBLE, OT_UINT32, OT_UINT64,
                                     OT_INT32, OT_INT64, OT_BFLOAT16, OT_UNDEFINED};
@@ -36,8 +37,8 @@ typedef struct f32_scratch {
 } f32_scratch;
 
 static void scratch_free(f32_scratch *s) {
-    for (int i = 0; i < 3; i++) ot_free(s->in[i]);
-    ot_free(s->out);
+    for (int i = 0; i < 3; i++) ot_workspace_free(s->in[i]);
+    ot_workspace_free(s->out);
 }
 
 static ot_status scratch_widen(ot_kctx *c, f32_scratch *s, int n_in) {
@@ -46,14 +47,14 @@ static ot_status scratch_widen(ot_kctx *c, f32_scratch *s, int n_in) {
         const ot_tensor *t = ot_in(c, i);
         if (!t) continue;
         int64_t n = ot_tensor_numel(t);
-        s->in[i] = ot_malloc((size_t)(n ? n : 1) * sizeof(float));
+        s->in[i] = ot_workspace_alloc((size_t)(n ? n : 1) * sizeof(float));
         if (!s->in[i]) break;
         ot_half_to_f32(t->dtype, t->data, s->in[i], n);
     }
     int64_t n = ot_tensor_numel(ot_out(c, 0));
-    s->out = ot_malloc((size_t)(n ? n : 1) * sizeof(float));
+    s->out = ot_workspace_alloc((size_t)(n ? n : 1) * sizeof(float));
     for (int i = 0; i < n_in; i++)
-        if (ot_in(c, i) && !s->in[i]) s->out = (ot_free(s->out), NULL);
+        if (ot_in(c, i) && !s->in[i]) s->out = (ot_workspace_free(s->out), NULL);
     if (!s->out) {
         scratch_free(s);
         return ot_op_error(c, OT_ERR_NOMEM, "out of memory for float32 copies of half-precision tensors");
@@ -170,7 +171,7 @@ static ot_status matmul_run(ot_kctx *c, const void *A, const void *B, void *C, o
     if (ua && ub)
         return ot_matmul_batched(dt, ta, tb, g.batch, NULL, sa * g.M * g.K, NULL, sb * g.K * g.N, g.M, g.N,
                                  g.K, A, B, C);
-    int64_t *off = ot_malloc((size_t)g.batch * 2 * sizeof *off);
+    int64_t *off = ot_workspace_alloc((size_t)g.batch * 2 * sizeof *off);
     if (!off) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %lld batch offsets", (long long)g.batch);
     int64_t idx[OT_MAX_RANK] = {0}, ao = 0, bo = 0;
     for (int64_t b = 0; b < g.batch; b++) {
@@ -186,7 +187,7 @@ static ot_status matmul_run(ot_kctx *c, const void *A, const void *B, void *C, o
         }
     }
     ot_status s = ot_matmul_batched(dt, ta, tb, g.batch, off, 0, off + g.batch, 0, g.M, g.N, g.K, A, B, C);
-    ot_free(off);
+    ot_workspace_free(off);
     return s;
 }
 
@@ -250,7 +251,7 @@ static ot_status mmi_cpu(ot_kctx *c) {
     ot_tensor *y = ot_out(c, 0);
     double *d[3] = {0};
     int64_t n[3] = {ot_tensor_numel(ot_in(c, 0)), ot_tensor_numel(ot_in(c, 1)), ot_tensor_numel(y)};
-    for (int i = 0; i < 3; i++) d[i] = ot_malloc((size_t)(n[i] ? n[i] : 1) * sizeof(double));
+    for (int i = 0; i < 3; i++) d[i] = ot_workspace_alloc((size_t)(n[i] ? n[i] : 1) * sizeof(double));
     ot_status s = d[0] && d[1] && d[2] ? OT_OK : ot_op_error(c, OT_ERR_NOMEM, "out of memory");
     for (int t = 0; t < 2 && s == OT_OK; t++) {
         const ot_tensor *x = ot_in(c, t), *zp = ot_in(c, 2 + t);
@@ -264,7 +265,7 @@ static ot_status mmi_cpu(ot_kctx *c) {
     if (s == OT_OK) s = matmul_run(c, d[0], d[1], d[2], OT_DOUBLE);
     if (s == OT_OK)
         for (int64_t i = 0; i < n[2]; i++) ((int32_t *)y->data)[i] = (int32_t)(int64_t)d[2][i];
-    for (int i = 0; i < 3; i++) ot_free(d[i]);
+    for (int i = 0; i < 3; i++) ot_workspace_free(d[i]);
     return s;
 }
 

@@ -13,6 +13,7 @@
 #include "kernels/cpu/norm.h"
 #include "src/core/alloc.h"
 #include "src/core/dtype.h"
+#include "src/runtime/workspace.h"
 
 
 ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const char *fmt, ...) {
@@ -85,13 +86,13 @@ static ot_status ot_scratch_get(const ot_kctx *c, ot_scratch *s, int64_t n) {
         s->p = s->local;
         return OT_OK;
     }
-    s->p = ot_malloc((size_t)n * sizeof(double));
+    s->p = ot_workspace_alloc((size_t)n * sizeof(double));
     if (!s->p) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %lld per-channel values", (long long)n);
     return OT_OK;
 }
 
 static void ot_scratch_free(ot_scratch *s) {
-    if (s->p != s->local) ot_free(s->p);
+    if (s->p != s->local) ot_workspace_free(s->p);
 }
 
 /* ---- BatchNormalization ---------------------------------------------------

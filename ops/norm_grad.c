@@ -19,6 +19,7 @@
 #include "kernels/cpu/norm.h"
 #include "src/core/alloc.h"
 #include "src/core/dtype.h"
+#include "src/runtime/workspace.h"
 
 /* ======================= the gradient ops ======================= */
 
@@ -51,7 +52,7 @@ static ot_status ot_dy_or_zeros(const ot_kctx *c, int i, const void **dy, void *
         return OT_OK;
     }
     size_t nb = ot_tensor_nbytes(ot_in(c, 0));
-    if (!(*own = ot_calloc(nb ? nb : 1, 1))) return ot_op_error(c, OT_ERR_NOMEM, "out of memory (%zu bytes)", nb);
+    if (!(*own = ot_workspace_calloc(nb ? nb : 1, 1))) return ot_op_error(c, OT_ERR_NOMEM, "out of memory (%zu bytes)", nb);
     *dy = *own;
     return OT_OK;
 }
@@ -115,13 +116,13 @@ ot_status ot_bn_grad_op_cpu(ot_kctx *c) {
     int64_t N = x->dims[0], C = x->dims[1], inner = 1;
     for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
     /* per-channel doubles: scale, mean, var, dsm, dsv | dscale, dbias, dmean, dvar */
-    double *buf = ot_malloc(sizeof(double) * (size_t)(9 * C + 1));
+    double *buf = ot_workspace_alloc(sizeof(double) * (size_t)(9 * C + 1));
     const void *dy;
     void *zeros;
     if (!buf) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %lld channels", (long long)C);
     ot_status s = ot_dy_or_zeros(c, 4, &dy, &zeros);
     if (s) {
-        ot_free(buf);
+        ot_workspace_free(buf);
         return s;
     }
     double *in[5], *out[4];
@@ -152,8 +153,8 @@ ot_status ot_bn_grad_op_cpu(ot_kctx *c) {
         if (t)
             for (int64_t ch = 0; ch < C; ch++) ot_store_f64(t->dtype, t->data, ch, out[k][ch]);
     }
-    ot_free(zeros);
-    ot_free(buf);
+    ot_workspace_free(zeros);
+    ot_workspace_free(buf);
     return OT_OK;
 }
 
@@ -207,13 +208,13 @@ ot_status ot_ln_grad_op_cpu(ot_kctx *c) {
     const ot_tensor *x = ot_in(c, 0), *dm = ot_in(c, 4), *di = ot_in(c, 5);
     int nblk = ot_cpu_layer_norm_grad_blocks(rows, D, P, Pb);
     size_t n = (size_t)nblk * (size_t)(P + Pb) + (size_t)(P + Pb) + 1;
-    double *buf = ot_malloc(sizeof(double) * n);
+    double *buf = ot_workspace_alloc(sizeof(double) * n);
     if (!buf) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %zu partial sums", n);
     const void *dy;
     void *zeros;
     ot_status s = ot_dy_or_zeros(c, 3, &dy, &zeros);
     if (s) {
-        ot_free(buf);
+        ot_workspace_free(buf);
         return s;
     }
     double *dscale = buf + (size_t)nblk * (size_t)(P + Pb), *dbias = dscale + P;
@@ -225,8 +226,8 @@ ot_status ot_ln_grad_op_cpu(ot_kctx *c) {
         for (int64_t j = 0; j < P; j++) ot_store_f64(ds->dtype, ds->data, j, dscale[j]);
     if (db)
         for (int64_t j = 0; j < Pb; j++) ot_store_f64(db->dtype, db->data, j, dbias[j]);
-    ot_free(zeros);
-    ot_free(buf);
+    ot_workspace_free(zeros);
+    ot_workspace_free(buf);
     return OT_OK;
 }
 
@@ -282,7 +283,7 @@ ot_status ot_gn_grad_op_cpu(ot_kctx *c) {
     int64_t N, CG, S, K;
     OT_TRY(ot_gn_grad_check(c, &N, &CG, &S, &K));
     size_t n = (size_t)(2 * N * K + 2 * K + 1);
-    double *buf = ot_malloc(sizeof(double) * n);
+    double *buf = ot_workspace_alloc(sizeof(double) * n);
     if (!buf) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %zu partial sums", n);
     double *dscale = buf + 2 * N * K, *dbias = dscale + K;
     const ot_tensor *x = ot_in(c, 0);
@@ -293,7 +294,7 @@ ot_status ot_gn_grad_op_cpu(ot_kctx *c) {
         if (ds) ot_store_f64(ds->dtype, ds->data, k, dscale[k]);
         if (db) ot_store_f64(db->dtype, db->data, k, dbias[k]);
     }
-    ot_free(buf);
+    ot_workspace_free(buf);
     return OT_OK;
 }
 

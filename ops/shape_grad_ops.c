@@ -22,6 +22,7 @@
 
 #include "../kernels/cpu/shape.h"
 #include "src/core/alloc.h"
+#include "src/runtime/workspace.h"
 #include "shape_ops.h"
 
 /* The `shape` attribute (required) into rank/dims. */
@@ -150,7 +151,7 @@ static ot_status ot_pad_grad_half(ot_kctx *c, const int64_t *begin, const int64_
     const ot_tensor *dy = c->in[0];
     ot_tensor *dx = c->out[0];
     int64_t ny = ot_tensor_numel(dy), nx = ot_tensor_numel(dx);
-    float *fy = ot_malloc(sizeof(float) * (size_t)(ny + 1)), *fx = ot_malloc(sizeof(float) * (size_t)(nx + 1));
+    float *fy = ot_workspace_alloc(sizeof(float) * (size_t)(ny + 1)), *fx = ot_workspace_alloc(sizeof(float) * (size_t)(nx + 1));
     ot_status s = OT_OK;
     if (!fy || !fx) s = ot_op_error(c, OT_ERR_NOMEM, "out of memory");
     if (!s) {
@@ -161,8 +162,8 @@ static ot_status ot_pad_grad_half(ot_kctx *c, const int64_t *begin, const int64_
     }
     if (!s)
         for (int64_t i = 0; i < nx; i++) ot_store_f64(dx->dtype, dx->data, i, fx[i]);
-    ot_free(fy);
-    ot_free(fx);
+    ot_workspace_free(fy);
+    ot_workspace_free(fx);
     return s;
 }
 

@@ -7,6 +7,7 @@
 #include "matmul.h"
 #include "src/core/alloc.h"
 #include "src/core/status.h"
+#include "src/runtime/workspace.h"
 
 void ot_conv_geom_finish(ot_conv_geom *g) {
     g->img_size = g->col_size = g->kernel_size = 1;
@@ -299,7 +300,7 @@ ot_status ot_conv_forward(ot_dtype dt, const ot_conv_geom *g, int64_t N, int64_t
     void *col = NULL;
     if (!identity) {
         int64_t per = Kc * pl.rpt * ow;
-        col = ot_malloc((size_t)per * es * (size_t)pl.workers);
+        col = ot_workspace_alloc((size_t)per * es * (size_t)pl.workers);
         if (!col)
             return ot_error(OT_ERR_NOMEM, "out of memory for a %lld-element convolution column buffer", (long long)per);
     }
@@ -323,7 +324,7 @@ ot_status ot_conv_forward(ot_dtype dt, const ot_conv_geom *g, int64_t N, int64_t
         gemm(dt, false, Mg, cols, Kc, w, Kc, cm, ld, 0.0, y, P); /* (Mg, Kc) x (Kc, cols) */
         if (B) bias_rows(dt, y, (const char *)B + (size_t)(gi * Mg) * es, Mg, cols, P, true);
     }
-    ot_free(col);
+    ot_workspace_free(col);
     return OT_OK;
 }
 
@@ -424,7 +425,7 @@ static ot_status scratch(int64_t items, int64_t per_item, size_t es, bool need, 
     if (!need) return OT_OK;
     if (per_item > ((int64_t)1 << 40)) return ot_error(OT_ERR_NOMEM, "convolution column buffer too large");
     if (*workers > 1 && per_item * (int64_t)es * *workers > OT_CONV_SCRATCH_CAP) *workers = 1;
-    *buf = ot_malloc((size_t)(per_item ? per_item : 1) * es * (size_t)*workers);
+    *buf = ot_workspace_alloc((size_t)(per_item ? per_item : 1) * es * (size_t)*workers);
     if (!*buf)
         return ot_error(OT_ERR_NOMEM, "out of memory for a %lld-element convolution column buffer",
                         (long long)per_item);
@@ -459,7 +460,7 @@ ot_status ot_conv_transpose_forward(ot_dtype dt, const ot_conv_geom *g, int64_t 
         gemm(dt, true, R, P, Cg, w, R, x, P, 0.0, mine, P); /* (Cg, R)^T x (Cg, P) -> (R, P) */
         col2im(dt, g, Mg, mine, y);
     }
-    ot_free(col);
+    ot_workspace_free(col);
     return OT_OK;
 }
 
@@ -498,10 +499,10 @@ ot_status ot_conv_weight_grad(ot_dtype dt, const ot_conv_geom *g, int64_t N, int
     }
     void *col = NULL, *part = NULL;
     int64_t per = Kc * pl.rpt * ow;
-    if (!identity && !(col = ot_malloc((size_t)per * es * (size_t)pl.workers)))
+    if (!identity && !(col = ot_workspace_alloc((size_t)per * es * (size_t)pl.workers)))
         return ot_error(OT_ERR_NOMEM, "out of memory for a %lld-element convolution column buffer", (long long)per);
-    if (pl.workers > 1 && !(part = ot_calloc((size_t)wn * (size_t)(pl.workers - 1), es))) {
-        ot_free(col);
+    if (pl.workers > 1 && !(part = ot_workspace_calloc((size_t)wn * (size_t)(pl.workers - 1), es))) {
+        ot_workspace_free(col);
         return ot_error(OT_ERR_NOMEM, "out of memory for per-thread weight gradients");
     }
     int64_t items = N * G * pl.ntiles;
@@ -539,8 +540,8 @@ ot_status ot_conv_weight_grad(ot_dtype dt, const ot_conv_geom *g, int64_t N, int
                 else ((double *)DW)[i] += ((const double *)part)[(w - 1) * wn + i];
             }
     }
-    ot_free(part);
-    ot_free(col);
+    ot_workspace_free(part);
+    ot_workspace_free(col);
     return OT_OK;
 }
 

@@ -10,6 +10,7 @@
 #include "src/core/dtype.h"
 #include "src/core/shape.h"
 #include "src/core/status.h"
+#include "src/runtime/workspace.h"
 
 #define MAXL OT_EINSUM_MAX_LABELS
 
@@ -177,7 +178,7 @@ typedef struct ev {
 } ev;
 
 static void ev_free(ev *v) {
-    ot_free(v->owned);
+    ot_workspace_free(v->owned);
     v->owned = NULL;
 }
 
@@ -265,7 +266,7 @@ static ot_status ev_reduce(ctype ct, ev *v, const int *keep, int nk) {
         o.dim[k] = v->dim[keep[k]];
     }
     int64_t n = ev_numel(&o);
-    o.owned = o.data = ot_malloc((size_t)(n ? n : 1) * ct_size[ct]);
+    o.owned = o.data = ot_workspace_alloc((size_t)(n ? n : 1) * ct_size[ct]);
     if (!o.data) return ot_error(OT_ERR_NOMEM, "out of memory (%lld-element einsum intermediate)", (long long)n);
     ev_contiguous(&o);
     reduce_permute(ct, v, keep, nk, o.data);
@@ -288,7 +289,7 @@ static ot_status ev_load(const ot_einsum_shape *sh, int i, ot_dtype dt, ctype ct
     if (dt == ct_dtype[ct] || (ct == CT_U64 && dt == OT_INT64)) {
         v->data = (char *)src;
     } else {
-        v->owned = v->data = ot_malloc((size_t)(n ? n : 1) * ct_size[ct]);
+        v->owned = v->data = ot_workspace_alloc((size_t)(n ? n : 1) * ct_size[ct]);
         if (!v->data) return ot_error(OT_ERR_NOMEM, "out of memory converting einsum operand %d", i);
         if (ct == CT_F32) ot_half_to_f32(dt, src, (float *)v->data, n);
         else
@@ -344,7 +345,7 @@ static ot_status as_matrix(ctype ct, const ev *v, const int8_t *const g[3], cons
         return OT_OK;
     }
     int64_t m = ev_numel(v);
-    *owned = ot_malloc((size_t)(m ? m : 1) * ct_size[ct]);
+    *owned = ot_workspace_alloc((size_t)(m ? m : 1) * ct_size[ct]);
     if (!*owned) return ot_error(OT_ERR_NOMEM, "out of memory (%lld-element einsum operand copy)", (long long)m);
     reduce_permute(ct, v, p, np, *owned);
     *data = *owned;
@@ -421,13 +422,14 @@ static ot_status contract(const ot_einsum_shape *sh, ctype ct, ev *A, ev *B, con
     memset(res, 0, sizeof *res);
     if (s == OT_OK) {
         int64_t n = NB * M * N;
-        res->data = direct ? dest : (res->owned = ot_malloc((size_t)(n ? n : 1) * ct_size[ct]));
+        res->data = direct ? dest
+                           : (res->owned = ot_workspace_alloc((size_t)(n ? n : 1) * ct_size[ct]));
         if (!res->data) s = ot_error(OT_ERR_NOMEM, "out of memory (%lld-element einsum intermediate)", (long long)n);
     }
     if (s == OT_OK)
         s = ot_matmul_batched(ct_dtype[ct], tx, ty, NB, NULL, M * K, NULL, K * N, M, N, K, xd, yd, res->data);
-    ot_free(xown);
-    ot_free(yown);
+    ot_workspace_free(xown);
+    ot_workspace_free(yown);
     if (s != OT_OK) return s;
     for (int k = 0; k < nb; k++) res->lab[res->r++] = batch[k];
     for (int k = 0; k < nxo; k++) res->lab[res->r++] = xo[k];
@@ -445,14 +447,14 @@ static ot_status finish(const ot_einsum_shape *sh, ctype ct, ot_dtype dt, const 
     bool native = dt == ct_dtype[ct] || (ct == CT_U64 && dt == OT_INT64);
     int64_t n;
     OT_TRY(ot_shape_numel(sh->out_rank, sh->out_dims, &n));
-    void *tmp = native ? out : ot_malloc((size_t)(n ? n : 1) * ct_size[ct]);
+    void *tmp = native ? out : ot_workspace_alloc((size_t)(n ? n : 1) * ct_size[ct]);
     if (!tmp) return ot_error(OT_ERR_NOMEM, "out of memory for the einsum result");
     reduce_permute(ct, v, keep, sh->out_rank, tmp);
     if (!native) {
         if (ct == CT_F32) ot_f32_to_half(dt, tmp, out, n);
         else
             for (int64_t k = 0; k < n; k++) ot_store_i64(dt, out, k, (int64_t)((uint64_t *)tmp)[k]);
-        ot_free(tmp);
+        ot_workspace_free(tmp);
     }
     return OT_OK;
 }

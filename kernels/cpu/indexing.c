@@ -8,6 +8,7 @@
 #include "src/core/alloc.h"
 #include "src/core/half.h"
 #include "src/core/status.h"
+#include "src/runtime/workspace.h"
 
 /* Parallel loops only pay off past this many bytes moved. */
 #define OT_IDX_PAR_BYTES ((int64_t)1 << 16)
@@ -366,10 +367,11 @@ ot_status ot_cpu_gather_grad(ot_dtype dt, void *dx, int64_t outer, int64_t axis_
     }
     /* float16 / bfloat16: through float32 copies, rounded once at the end. */
     const int64_t ny = outer * n_idx * inner, nx = outer * axis_dim * inner;
-    float *fy = ot_malloc(sizeof(float) * (size_t)ny + 1), *fx = ot_malloc(sizeof(float) * (size_t)nx + 1);
+    float *fy = ot_workspace_alloc(sizeof(float) * (size_t)ny + 1);
+    float *fx = ot_workspace_alloc(sizeof(float) * (size_t)nx + 1);
     if (!fy || !fx) {
-        ot_free(fy);
-        ot_free(fx);
+        ot_workspace_free(fy);
+        ot_workspace_free(fx);
         return ot_error(OT_ERR_NOMEM, "out of memory");
     }
     const uint16_t *hy = dy;
@@ -378,8 +380,8 @@ ot_status ot_cpu_gather_grad(ot_dtype dt, void *dx, int64_t outer, int64_t axis_
     for (int64_t i = 0; i < ny; i++) fy[i] = bf ? ot_bf16_to_f32(hy[i]) : ot_f16_to_f32(hy[i]);
     gather_grad_float(fx, fy, outer, axis_dim, inner, idx, idx64, n_idx);
     for (int64_t i = 0; i < nx; i++) hx[i] = bf ? ot_f32_to_bf16(fx[i]) : ot_f32_to_f16(fx[i]);
-    ot_free(fy);
-    ot_free(fx);
+    ot_workspace_free(fy);
+    ot_workspace_free(fx);
     return OT_OK;
 }
 
@@ -390,7 +392,7 @@ ot_status ot_cpu_scatter_elements_grad(size_t esize, int rank, const int64_t *dd
     const int64_t nd = idx_numel(rank, ddims), n = idx_numel(rank, idims), last = rank ? idims[rank - 1] : 1;
     if (d_data) memcpy(d_data, dy, (size_t)nd * esize);
     if (n == 0) return OT_OK;
-    uint8_t *taken = ot_calloc((size_t)nd + 1, 1);
+    uint8_t *taken = ot_workspace_calloc((size_t)nd + 1, 1);
     if (!taken) return ot_error(OT_ERR_NOMEM, "out of memory");
     const int64_t rows = n / last, adim = ddims[axis];
     const bool axis_last = axis == rank - 1;
@@ -410,7 +412,7 @@ ot_status ot_cpu_scatter_elements_grad(size_t esize, int rank, const int64_t *dd
             taken[off] = 1;
         }
     }
-    ot_free(taken);
+    ot_workspace_free(taken);
     return OT_OK;
 }
 
@@ -421,7 +423,7 @@ ot_status ot_cpu_scatter_nd_grad(size_t esize, int k, const int64_t *kdims, int6
     const size_t row = (size_t)slice * esize;
     if (d_data) memcpy(d_data, dy, (size_t)n_slices * row);
     if (n_tuples == 0 || row == 0) return OT_OK;
-    uint8_t *taken = ot_calloc((size_t)n_slices + 1, 1);
+    uint8_t *taken = ot_workspace_calloc((size_t)n_slices + 1, 1);
     if (!taken) return ot_error(OT_ERR_NOMEM, "out of memory");
     for (int64_t t = n_tuples - 1; t >= 0; t--) {
         int64_t s = nd_offset(idx, idx64, t, k, kdims, 1);
@@ -433,7 +435,7 @@ ot_status ot_cpu_scatter_nd_grad(size_t esize, int k, const int64_t *kdims, int6
         if (d_data) memset((char *)d_data + (size_t)s * row, 0, row);
         taken[s] = 1;
     }
-    ot_free(taken);
+    ot_workspace_free(taken);
     return OT_OK;
 }
 
@@ -604,7 +606,7 @@ ot_status ot_cpu_topk(const void *x, ot_dtype dt, int64_t outer, int64_t n, int6
     const size_t es = ot_dtype_size(dt);
     const bool par = slices > 1 && slices * n > OT_IDX_PAR_BYTES;
     const int nt = par ? omp_get_max_threads() : 1;
-    topk_item *heaps = ot_malloc((size_t)nt * (size_t)k * sizeof *heaps);
+    topk_item *heaps = ot_workspace_alloc((size_t)nt * (size_t)k * sizeof *heaps);
     if (!heaps) return ot_error(OT_ERR_NOMEM, "TopK: out of memory for %lld candidates", (long long)k);
 #pragma omp parallel for schedule(static) if (par) num_threads(nt)
     for (int64_t s = 0; s < slices; s++) {
@@ -613,6 +615,6 @@ ot_status ot_cpu_topk(const void *x, ot_dtype dt, int64_t outer, int64_t n, int6
         topk_slice((const char *)x + (size_t)(o * n * inner + i) * es, dt, es, n, inner, k, largest, h,
                    (char *)values + (size_t)(o * k * inner + i) * es, indices + o * k * inner + i);
     }
-    ot_free(heaps);
+    ot_workspace_free(heaps);
     return OT_OK;
 }

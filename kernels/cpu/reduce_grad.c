@@ -27,6 +27,7 @@
 #include "../../src/core/dtype.h"
 #include "../../src/core/half.h"
 #include "../../src/core/status.h"
+#include "../../src/runtime/workspace.h"
 #include "softmax.h" /* ot_fast_expf, OT_SIMD_CLONES */
 
 #define PAR_MIN 32768 /* below this many elements, stay single-threaded */
@@ -196,11 +197,11 @@ static inline int64_t rg_row_yoff(const rg_plan *p, int64_t row) {
                               T *dx) {                                                                   \
         if (op == OT_REDUCE_PROD) {                                                                      \
             int threads = omp_get_max_threads();                                                         \
-            int64_t *roff = ot_malloc(sizeof(int64_t) * (size_t)p->R);                                   \
-            double *scratch = ot_malloc(sizeof(double) * (size_t)p->R * (size_t)threads);                \
+            int64_t *roff = ot_workspace_alloc(sizeof(int64_t) * (size_t)p->R);                          \
+            double *scratch = ot_workspace_alloc(sizeof(double) * (size_t)p->R * (size_t)threads);       \
             if (!roff || !scratch) {                                                                     \
-                ot_free(roff);                                                                           \
-                ot_free(scratch);                                                                        \
+                ot_workspace_free(roff);                                                                 \
+                ot_workspace_free(scratch);                                                              \
                 return ot_error(OT_ERR_NOMEM, "ReduceProd gradient: out of memory for %lld elements",    \
                                 (long long)p->R);                                                        \
             }                                                                                            \
@@ -216,19 +217,19 @@ static inline int64_t rg_row_yoff(const rg_plan *p, int64_t row) {
                 }                                                                                        \
             }                                                                                            \
             rg_prod_##SFX(p, x, dy, dx, roff, scratch);                                                  \
-            ot_free(roff);                                                                               \
-            ot_free(scratch);                                                                            \
+            ot_workspace_free(roff);                                                                     \
+            ot_workspace_free(scratch);                                                                  \
             return OT_OK;                                                                                \
         }                                                                                                \
         double *aux = NULL;                                                                              \
         if (op == OT_REDUCE_MAX || op == OT_REDUCE_MIN) {                                                \
-            if (!(aux = ot_malloc(sizeof(double) * (size_t)p->O)))                                       \
+            if (!(aux = ot_workspace_alloc(sizeof(double) * (size_t)p->O)))                              \
                 return ot_error(OT_ERR_NOMEM, "Reduce%s gradient: out of memory for %lld outputs",       \
                                 op == OT_REDUCE_MAX ? "Max" : "Min", (long long)p->O);                   \
             rg_ties_##SFX(p, x, y, dy, aux);                                                             \
         }                                                                                                \
         rg_map_##SFX(p, op, x, y, dy, aux, dx);                                                          \
-        ot_free(aux);                                                                                    \
+        ot_workspace_free(aux);                                                                          \
         return OT_OK;                                                                                    \
     }
 

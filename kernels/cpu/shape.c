@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "src/core/alloc.h"
+#include "src/runtime/workspace.h"
 #ifdef __SSE2__
 #include <xmmintrin.h>
 #endif
@@ -396,12 +397,12 @@ int ot_k_pad_grad(void *dx, const int64_t *x_dims, const void *dy, const int64_t
         for (int q = k + 1; q < rank; q++) inner *= cur_dims[q];
         int64_t crop_b = begin[k] < 0 ? -begin[k] : 0, crop_e = end[k] < 0 ? -end[k] : 0;
         int64_t kept = n_in - crop_b - crop_e, pb = begin[k] > 0 ? begin[k] : 0;
-        int64_t *map = ot_malloc(sizeof(int64_t) * (size_t)(n_out + 1));
-        void *next = k == last ? dx : ot_malloc((size_t)(outer * n_in * inner * es) + 1);
+        int64_t *map = ot_workspace_alloc(sizeof(int64_t) * (size_t)(n_out + 1));
+        void *next = k == last ? dx : ot_workspace_alloc((size_t)(outer * n_in * inner * es) + 1);
         if (!map || !next) {
-            ot_free(map);
-            if (next != dx) ot_free(next);
-            ot_free(owned);
+            ot_workspace_free(map);
+            if (next != dx) ot_workspace_free(next);
+            ot_workspace_free(owned);
             return -1;
         }
         for (int64_t j = 0; j < n_out; j++) {
@@ -409,8 +410,8 @@ int ot_k_pad_grad(void *dx, const int64_t *x_dims, const void *dy, const int64_t
             map[j] = crop_b + (i >= 0 && i < kept ? i : ot_k_pad_map(i, kept, mode));
         }
         ot_k_pad_grad_axis(next, cur, outer, n_in, n_out, inner, map, is_double);
-        ot_free(map);
-        ot_free(owned);
+        ot_workspace_free(map);
+        ot_workspace_free(owned);
         owned = next == dx ? NULL : next;
         cur = next;
         cur_dims[k] = n_in;

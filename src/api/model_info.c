@@ -52,6 +52,22 @@ ot_status ot_model_node(const ot_model *m, int index, const char **op_type, cons
     return OT_OK;
 }
 
+ot_status ot_model_node_io(const ot_model *m, int index, int *n_in, int *n_out) {
+    if (index < 0 || index >= m->graph->n_nodes) return ot_error(OT_ERR_INVALID_ARG, "node index %d out of range", index);
+    const ot_node *n = &m->graph->nodes[index];
+    if (n_in) *n_in = n->n_inputs;
+    if (n_out) *n_out = n->n_outputs;
+    return OT_OK;
+}
+
+const char *ot_model_node_value(const ot_model *m, int index, int output, int k) {
+    if (index < 0 || index >= m->graph->n_nodes) return NULL;
+    const ot_node *n = &m->graph->nodes[index];
+    if (k < 0 || k >= (output ? n->n_outputs : n->n_inputs)) return NULL;
+    int v = output ? n->outputs[k] : n->inputs[k];
+    return v >= 0 ? m->graph->values[v].name : "";
+}
+
 ot_status ot_model_check_supported(const ot_model *m) { return ot_graph_check_supported(m->graph); }
 
 int ot_model_input_count(const ot_model *m) { return ot_graph_bound_input_count(m->graph); }

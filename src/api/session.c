@@ -5,6 +5,8 @@
 
 #include "../core/alloc.h"
 #include "../onnx/model.h"
+#include "../passes/fuse.h"
+#include "../passes/infer.h"
 #include "../runtime/program.h"
 
 #define OT_PROGRAM_CACHE 8
@@ -15,6 +17,10 @@ struct ot_session {
     int n_programs;
     ot_program *programs[OT_PROGRAM_CACHE]; /* most recently used first */
     uint64_t runs;
+    /* fusion hook: programs[i] runs graphs[i], the model graph fused for
+       its binding (NULL: the model graph itself, no_fuse or not fusable) */
+    bool fuse;
+    ot_graph *graphs[OT_PROGRAM_CACHE];
 };
 
 ot_status ot_session_create(const ot_model *m, const ot_session_options *options, ot_session **out) {
@@ -24,33 +30,80 @@ ot_status ot_session_create(const ot_model *m, const ot_session_options *options
     if (!s) return ot_error(OT_ERR_NOMEM, "out of memory");
     s->model = m;
     s->threads = options && options->threads > 0 ? options->threads : 0;
+    s->fuse = !(options && options->no_fuse);
     *out = s;
     return OT_OK;
 }
 
 void ot_session_free(ot_session *s) {
     if (!s) return;
-    for (int i = 0; i < s->n_programs; i++) ot_program_free(s->programs[i]);
+    for (int i = 0; i < s->n_programs; i++) {
+        ot_program_free(s->programs[i]);
+        ot_graph_free(s->graphs[i]);
+    }
     ot_free(s);
 }
 
 void ot_free_array(void *array) { ot_free(array); }
 
+/* ---- fusion hook: the model graph with shapes inferred for this binding,
+   then fused (src/passes/fuse.h); *out NULL when inference fails (the
+   compiler then reports the problem on the model graph itself). */
+static ot_status ot_session_fused_graph(const ot_session *s, ot_tensor *const *ordered, ot_graph **out) {
+    ot_compile_options opt = {0};
+    ot_graph *g = NULL;
+    *out = NULL;
+    OT_TRY(ot_graph_clone(s->model->graph, NULL, &g));
+    for (int v = 0; v < g->n_values; v++) { /* share the model's initializer bytes */
+        ot_tensor *t = g->values[v].init;
+        if (!t) continue;
+        if (t->owns) ot_free(t->data);
+        t->data = s->model->graph->values[v].init->data;
+        t->owns = false;
+    }
+    if (ot_graph_infer_shapes(g, ordered, &opt)) {
+        ot_error_clear();
+        ot_graph_free(g);
+        return OT_OK;
+    }
+    ot_status st = ot_fuse(g, NULL, NULL);
+    if (st) {
+        ot_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return OT_OK;
+}
+
 static ot_status ot_session_program(ot_session *s, ot_tensor *const *ordered, ot_program **out) {
     for (int i = 0; i < s->n_programs; i++) {
         if (!ot_program_matches(s->programs[i], ordered)) continue;
         ot_program *p = s->programs[i];
+        ot_graph *g = s->graphs[i];
         memmove(&s->programs[1], &s->programs[0], sizeof(ot_program *) * (size_t)i);
+        memmove(&s->graphs[1], &s->graphs[0], sizeof(ot_graph *) * (size_t)i);
         s->programs[0] = p;
+        s->graphs[0] = g;
         *out = p;
         return OT_OK;
     }
     ot_compile_options opt = {0};
     ot_program *p = NULL;
-    OT_TRY(ot_program_compile(s->model->graph, ordered, &opt, &p));
-    if (s->n_programs == OT_PROGRAM_CACHE) ot_program_free(s->programs[--s->n_programs]);
+    ot_graph *fused = NULL;
+    if (s->fuse) OT_TRY(ot_session_fused_graph(s, ordered, &fused));
+    ot_status st = ot_program_compile(fused ? fused : s->model->graph, ordered, &opt, &p);
+    if (st) {
+        ot_graph_free(fused);
+        return st;
+    }
+    if (s->n_programs == OT_PROGRAM_CACHE) {
+        ot_program_free(s->programs[--s->n_programs]);
+        ot_graph_free(s->graphs[s->n_programs]);
+    }
     memmove(&s->programs[1], &s->programs[0], sizeof(ot_program *) * (size_t)s->n_programs);
+    memmove(&s->graphs[1], &s->graphs[0], sizeof(ot_graph *) * (size_t)s->n_programs);
     s->programs[0] = p;
+    s->graphs[0] = fused;
     s->n_programs++;
     *out = p;
     return OT_OK;

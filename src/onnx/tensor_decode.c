@@ -225,6 +225,7 @@ static ot_status load_typed(const Onnx__TensorProto *tp, ot_tensor *t, int64_t n
                         (long long)(numel * per));
     OT_TRY(ot_tensor_alloc_data(t));
     void *d = t->data;
+    if (have == 0) return OT_OK; /* empty tensor: the typed field may be NULL */
     switch (dt) {
     case OT_FLOAT: case OT_COMPLEX64: memcpy(d, tp->float_data, have * sizeof(float)); break;
     case OT_DOUBLE: case OT_COMPLEX128: memcpy(d, tp->double_data, have * sizeof(double)); break;

@@ -57,7 +57,9 @@ done:
 
 ot_status ot_graph_infer_shapes(ot_graph *g, ot_tensor *const *inputs, const ot_compile_options *opt) {
     ot_program *p;
-    OT_TRY(ot_program_compile(g, inputs, opt, &p));
+    ot_compile_options shapes = *opt;
+    shapes.shapes_only = true; /* read shapes only: no memory plan */
+    OT_TRY(ot_program_compile(g, inputs, &shapes, &p));
     for (int v = 0; v < g->n_values; v++) {
         if (p->kinds[v] == OT_SLOT_UNUSED) continue;
         ot_value *val = &g->values[v];

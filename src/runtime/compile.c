@@ -12,7 +12,7 @@
 
 #include "../core/alloc.h"
 #include "program.h"
-#include "scratch.h"
+#include "workspace.h"
 
 /* ---- support check ---------------------------------------------------------- */
 
@@ -214,9 +214,9 @@ static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_opt
     }
     ot_kctx c = {n, n->name[0] ? n->name : n->op_type, opset, st.attrs, n->n_inputs, in, n->n_outputs, out,
                  opt->training, opt->seed, 0, ni, -1};
-    ot_scratch_request_begin();
+    size_t outer_request = ot_workspace_request_begin();
     s = d->infer(&c);
-    st.workspace = ot_scratch_request_end();
+    st.workspace = ot_workspace_request_end(outer_request);
     if (s == OT_NEED_VALUE) {
         int v = n->inputs[c.need_input];
         if (ot_mark_input_ancestors(g, p, v, spec, seen) > 0) {
@@ -302,6 +302,7 @@ static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, co
     if (*restart) goto out;
     for (int v = 0; v < nv; v++)
         if (p->kinds[v] == OT_SLOT_PARAM) p->slots[v].data = g->values[v].init->data;
+    if (opt->shapes_only) goto out;
     p->naive_plan = opt->naive_plan;
 #ifdef OT_PLAN_POISON
     p->poison = true; /* debug builds: every run starts from garbage, not zeros */

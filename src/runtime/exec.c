@@ -5,9 +5,10 @@
 
 #include "../core/alloc.h"
 #include "program.h"
-#include "scratch.h"
+#include "workspace.h"
 
 ot_status ot_program_run(ot_program *p, ot_tensor *const *inputs, uint64_t step) {
+    if (!p->bufs) return ot_error(OT_ERR_INTERNAL, "program compiled for shapes only cannot run");
     if (p->replan) OT_TRY(ot_program_replan(p));
     for (int k = 0; k < p->n_bound; k++)
         if (!p->specialised[k]) p->slots[p->bound_ids[k]].data = inputs[k]->data; /* kernels only read inputs */
@@ -24,9 +25,9 @@ ot_status ot_program_run(ot_program *p, ot_tensor *const *inputs, uint64_t step)
         ot_kctx c = {n, n->name[0] ? n->name : n->op_type, st->opset, st->attrs, st->n_in, in,
                      st->n_out, out, p->training, p->seed, step, st->node, -1};
         const ot_plan_buf *ws = &p->bufs[p->n_groups + s];
-        ot_scratch_begin(ws->size ? p->arena + ws->offset : NULL, ws->size);
+        ot_workspace_state saved = ot_workspace_begin(ws->size ? p->arena + ws->offset : NULL, ws->size);
         ot_status rc = p->backend->run(st->op, &c);
-        size_t used = ot_scratch_end();
+        size_t used = ot_workspace_end(&saved);
         if (used > p->ws_need[s]) { /* served from the heap this time: plan it in */
             p->ws_need[s] = used;
             p->replan = true;

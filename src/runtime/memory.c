@@ -92,6 +92,7 @@ ot_status ot_program_plan_memory(ot_program *p) {
             b->last = l.group_last[v];
         }
         if (p->kinds[v] == OT_SLOT_PARAM) r->persistent_bytes += ot_plan_round(ot_tensor_nbytes(&p->slots[v]), OT_PLAN_ALIGN);
+        if (p->kinds[v] == OT_SLOT_CONST) r->constant_bytes += ot_tensor_nbytes(&p->slots[v]);
         if (l.group[v] >= 0) r->transient_values++;
     }
     for (int v = 0; v < nv; v++) /* members share their group's buffer */

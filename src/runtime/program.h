@@ -39,6 +39,7 @@ typedef struct ot_plan_report {
     size_t lower_bound_bytes; /* most transient bytes live at one step, after aliasing */
     size_t naive_bytes;       /* every transient tensor in its own buffer */
     size_t persistent_bytes;  /* mutable slots: parameters, BatchNorm statistics */
+    size_t constant_bytes;    /* initializers, folded constants, specialised inputs */
     size_t workspace_bytes;   /* kernel scratch (included in the figures above) */
     int transient_values;     /* values living in the arena */
     int buffers;              /* distinct storage after aliasing */
@@ -82,6 +83,7 @@ typedef struct ot_compile_options {
     uint64_t seed;
     const bool *mutable_values; /* per value id, or NULL: initializers that change between runs */
     bool naive_plan;            /* no aliasing, no reuse: each transient value its own bytes */
+    bool shapes_only;           /* infer and fold only: no memory plan (the program cannot run) */
 } ot_compile_options;
 
 /* Lists every node whose op (or its opset) is not supported, all at once. */

@@ -10,6 +10,7 @@
 
 #include "../core/alloc.h"
 #include "../passes/autodiff.h"
+#include "../passes/fuse.h"
 #include "../passes/infer.h"
 #include "../../ops/grad.h"
 #include "trainer.h"
@@ -224,6 +225,17 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
     all[p->n_bound] = &seed_desc;
     if (!(mut = ot_mutable_for(t, g))) return ot_error(OT_ERR_NOMEM, "out of memory");
     opt.mutable_values = mut;
+    /* ---- fusion hook (src/passes/fuse.h): after autodiff and the outputs,
+       before compilation; --no-fuse (o.no_fuse) compiles the graph as is. */
+    p->unfused_nodes = g->n_nodes;
+    if (!t->o.no_fuse) {
+        ot_fuse_options fo = {mut, false, false};
+        if ((st = ot_fuse(g, &fo, NULL))) {
+            ot_free(mut);
+            return st;
+        }
+    }
+    /* ---- end of fusion hook ---- */
     st = ot_program_compile(g, all, &opt, &p->prog);
     ot_free(mut);
     return st;

@@ -148,6 +148,8 @@ static ot_status ot_grad_add(ot_tensor *dst, const ot_tensor *src) {
 
 /* Runs p on the ordered binding (plus the seed when training). */
 static ot_status ot_run(ot_trainer *t, ot_train_program *p, ot_tensor **ordered, double scale, double *loss) {
+    /* A NaN loss stops training; in evaluation it is reported (a batch whose
+       targets are all ignored has a NaN mean, as in PyTorch). */
     if (t->o.threads > 0) omp_set_num_threads(t->o.threads);
     double seed64 = scale;
     float seed32 = (float)scale;
@@ -157,7 +159,7 @@ static ot_status ot_run(ot_trainer *t, ot_train_program *p, ot_tensor **ordered,
     ordered[p->n_bound] = &seed;
     OT_TRY(ot_program_run(p->prog, ordered, (uint64_t)t->steps));
     *loss = ot_slot_scalar(p, p->loss);
-    if (!isfinite(*loss))
+    if (!p->eval && !isfinite(*loss))
         return ot_error(OT_ERR_NUMERIC, "the loss is %s at step %lld (lower the learning rate, or check the data)",
                         isnan(*loss) ? "NaN" : "infinite", (long long)t->steps + 1);
     return OT_OK;

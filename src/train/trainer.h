@@ -46,6 +46,7 @@ typedef struct ot_train_program {
     int *grad_of;         /* per param: gradient value id or -1 */
     int *bn_mean_out, *bn_var_out; /* per bn link: updated statistics (ONNX formula) or -1 */
     int64_t *bn_count;    /* per bn link: elements per channel in the batch */
+    int unfused_nodes;    /* nodes of g before fusion (src/passes/fuse.h) */
 } ot_train_program;
 
 #define OT_TRAIN_PROGRAMS 8

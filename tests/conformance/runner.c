@@ -278,7 +278,10 @@ int main(int argc, char **argv) {
         for (int c = 0; c < ncases; c++) {
             char id[512], dir[4096], msg[1024];
             snprintf(id, sizeof id, "%s/%s", base, cases[c]);
-            if (filter && !strstr(id, filter)) continue;
+            if (filter && !strstr(id, filter)) {
+                free(cases[c]);
+                continue;
+            }
             snprintf(dir, sizeof dir, "%s/%s", root, cases[c]);
             int res = run_forked(dir, msg, sizeof msg);
             const char *word = res == RES_PASS ? "pass" : res == RES_UNSUPPORTED ? "unsupported" : "fail";

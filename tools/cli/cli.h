@@ -29,6 +29,7 @@ extern const cli_command cli_cmd_info;
 extern const cli_command cli_cmd_run;
 extern const cli_command cli_cmd_train;
 extern const cli_command cli_cmd_eval;
+extern const cli_command cli_cmd_bench;
 
 /* ---- diagnostics: always exactly one line on stderr ----------------------- */
 /* "onnxtrain: error: <ot_last_error()>"; returns CLI_FAIL. */

@@ -1,12 +1,16 @@
 /* `onnxtrain info MODEL [--json]`: what a model contains and whether onnxtrain
- * can run it. */
+ * can run it; with --train, what training it would do: the trainable
+ * initializers, why the others are not trained, the derived training graph
+ * (--dump) and the compiled step's figures (--plan). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "train.h"
 
 static const char info_help[] =
     "usage: onnxtrain info MODEL [--json]\n"
+    "       onnxtrain info MODEL --train [training options] [--dump FILE] [--plan]\n"
+    "                          [--plan-svg FILE] [--dim NAME=N]... [--json]\n"
     "\n"
     "Describe an ONNX model: IR version, producer, opset imports, graph inputs and\n"
     "outputs (element type and shape; symbolic dimensions by name), parameter count\n"
@@ -16,10 +20,27 @@ static const char info_help[] =
     "options:\n"
     "  --json       print exactly one JSON object on stdout (keys: ir_version,\n"
     "               producer, opsets, inputs, outputs, parameters, parameter_bytes,\n"
-    "               ops, unsupported)\n"
+    "               ops, unsupported; with --train: trainable, not_trained,\n"
+    "               shared_through_identity, and the --plan figures)\n"
     "  -h, --help   show this help\n"
     "\n"
-    "exit status: 0 success, 1 the model cannot be read, 2 bad command line\n";
+    "training (--train): the initializers `onnxtrain train` would train with the\n"
+    "same options (name, element type, shape, elements), and why each other float\n"
+    "initializer is not trained.  Takes the training options of `train` that decide\n"
+    "this: --loss, --output, --labels, --class-axis, --ignore-index, --freeze,\n"
+    "--trainable, --optimizer and its settings, --lr-schedule..., --seed,\n"
+    "--batch-size N (default 1).\n"
+    "  --dump FILE       write the derived training graph (forward, loss, backward)\n"
+    "                    for --batch-size samples as an ONNX file, e.g. for Netron\n"
+    "  --plan            the compiled training step: ops, kernels per step, arena,\n"
+    "                    lower bound, naive and persistent bytes, FLOPs per step\n"
+    "  --plan-svg FILE   draw the memory plan: buffers over time (x: kernel index,\n"
+    "                    y: arena offset)\n"
+    "  --dim NAME=N      size of a symbolic input dimension other than the batch\n"
+    "                    (default 1); repeat\n"
+    "\n"
+    "exit status: 0 success, 1 the model cannot be read (or the training step\n"
+    "cannot be built), 2 bad command line\n";
 
 typedef struct op_count {
     const char *domain; /* "" for the default ONNX domain */
@@ -258,34 +279,379 @@ static int print_json(const ot_model *m, const model_summary *s) {
     return CLI_OK;
 }
 
-static int info_main(int argc, char **argv) {
-    cli_args a;
-    cli_args_init(&a, argc, argv);
-    const char *path = NULL, *pos;
-    bool json = false;
-    for (int k; (k = cli_args_next(&a, &pos)) != CLI_ARG_END;) {
-        if (k == CLI_ARG_POS) {
-            if (path) return cli_usage(a.cmd, "unexpected argument '%s' (one MODEL expected)", pos);
-            path = pos;
-        } else if (cli_is_help(a.opt)) {
-            return cli_print_help(&cli_cmd_info);
-        } else if (!strcmp(a.opt, "--json")) {
-            if (!cli_args_no_value(&a)) return CLI_USAGE;
-            json = true;
-        } else {
-            return cli_usage(a.cmd, "unknown option '%s'", a.opt);
+/* ---- --train: what training would do ----------------------------------------- */
+
+typedef struct info_opts {
+    bool json, train, plan;
+    const char *dump, *plan_svg;
+    cli_dims dims;
+} info_opts;
+
+/* info's own options beside the training options of the table (train_opts.c). */
+static int info_option(cli_args *a, void *ctx) {
+    info_opts *o = ctx;
+    const char *v;
+    bool *flag = !strcmp(a->opt, "--json") ? &o->json : !strcmp(a->opt, "--train") ? &o->train
+                 : !strcmp(a->opt, "--plan") ? &o->plan : NULL;
+    if (flag) {
+        if (!cli_args_no_value(a)) return CLI_USAGE;
+        *flag = true;
+        return CLI_OK;
+    }
+    const char **file = !strcmp(a->opt, "--dump") ? &o->dump : !strcmp(a->opt, "--plan-svg") ? &o->plan_svg : NULL;
+    if (file) {
+        if (!cli_args_value(a, &v)) return CLI_USAGE;
+        if (!*v) return cli_usage(a->cmd, "%s needs a file name", a->opt);
+        *file = v;
+        return CLI_OK;
+    }
+    if (!strcmp(a->opt, "--dim")) {
+        if (!cli_args_value(a, &v)) return CLI_USAGE;
+        return cli_dims_add(a->cmd, &o->dims, v);
+    }
+    return CLI_OPT_UNKNOWN;
+}
+
+static bool is_float_dtype(ot_dtype t) { return t == OT_FLOAT || t == OT_DOUBLE || t == OT_FLOAT16 || t == OT_BFLOAT16; }
+
+static int64_t numel_of(const ot_value_info *v) {
+    int64_t n = 1;
+    for (int d = 0; d < v->rank; d++) n *= v->dims[d] > 0 ? v->dims[d] : 0;
+    return n;
+}
+
+/* ---- initializers fanned out through Identity nodes ----
+ * PyTorch's eval-mode export keeps one copy of equal-valued tensors and feeds
+ * the other users through Identity nodes: the graph then trains them as one
+ * tensor.  An initializer is reported when an Identity reads it and it
+ * reaches more than one consumer in all (directly or through Identities). */
+
+typedef struct name_index {
+    const char *name;
+    int init;
+} name_index;
+
+static int cmp_name_index(const void *a, const void *b) {
+    return strcmp(((const name_index *)a)->name, ((const name_index *)b)->name);
+}
+
+static int init_lookup(const name_index *ix, int n, const char *name) {
+    name_index key = {name, -1};
+    const name_index *hit = bsearch(&key, ix, (size_t)n, sizeof *ix, cmp_name_index);
+    return hit ? hit->init : -1;
+}
+
+/* Node inputs (and graph outputs) reading `name`; at least 1. */
+static int consumers_of(const ot_model *m, const char *name) {
+    int count = 0, n_nodes = ot_model_node_count(m);
+    for (int i = 0; i < n_nodes; i++) {
+        int n_in = 0;
+        if (ot_model_node_io(m, i, &n_in, NULL) != OT_OK) continue;
+        for (int k = 0; k < n_in; k++) {
+            const char *v = ot_model_node_value(m, i, 0, k);
+            if (v && *v && !strcmp(v, name)) count++;
         }
     }
-    if (!path) return cli_usage(a.cmd, "missing MODEL");
+    for (int i = 0; i < ot_model_output_count(m); i++) {
+        ot_value_info o;
+        if (ot_model_output(m, i, &o) == OT_OK && !strcmp(o.name, name)) count++;
+    }
+    return count ? count : 1;
+}
 
+/* paths[i] > 0 for every trained initializer i fanned out through Identity
+   nodes: the number of consumers it reaches (one that is not trained is
+   harmless: it holds the same value everywhere).  Returns the count found,
+   or -1 out of memory. */
+static int find_identity_fanout(const ot_model *m, const ot_trainer *t, int *paths) {
+    int n_inits = ot_model_initializer_count(m), n_nodes = ot_model_node_count(m), found = 0;
+    name_index *ix = calloc((size_t)n_inits + 1, sizeof *ix);
+    int *idents = calloc((size_t)n_inits + 1, sizeof *idents);
+    if (!ix || !idents) {
+        free(ix);
+        free(idents);
+        return -1;
+    }
+    for (int i = 0; i < n_inits; i++) {
+        ot_value_info v;
+        ix[i] = (name_index){"", -1};
+        if (ot_model_initializer(m, i, &v) == OT_OK) ix[i] = (name_index){v.name, i};
+        paths[i] = 0;
+    }
+    qsort(ix, (size_t)n_inits, sizeof *ix, cmp_name_index);
+    for (int i = 0; i < n_nodes; i++) {
+        const char *op, *domain;
+        int n_in = 0, n_out = 0;
+        if (ot_model_node(m, i, &op, &domain, NULL) != OT_OK || ot_model_node_io(m, i, &n_in, &n_out) != OT_OK) continue;
+        bool identity = !strcmp(op, "Identity") && (!domain || !*domain || !strcmp(domain, "ai.onnx"));
+        for (int k = 0; k < n_in; k++) {
+            const char *v = ot_model_node_value(m, i, 0, k);
+            int j = v && *v ? init_lookup(ix, n_inits, v) : -1;
+            if (j < 0) continue;
+            if (identity && n_out > 0) {
+                idents[j]++;
+                paths[j] += consumers_of(m, ot_model_node_value(m, i, 1, 0));
+            } else {
+                paths[j]++;
+            }
+        }
+    }
+    for (int i = 0; i < n_inits; i++) {
+        const char *why = ot_trainer_param_reason(t, i);
+        bool fanned = idents[i] > 0 && paths[i] >= 2 && why && !strcmp(why, "trainable");
+        if (fanned) found++;
+        else paths[i] = 0;
+    }
+    free(ix);
+    free(idents);
+    return found;
+}
+
+static void warn_fanout(const ot_model *m, const int *paths) {
+    for (int i = 0; i < ot_model_initializer_count(m); i++) {
+        ot_value_info v;
+        if (!paths[i] || ot_model_initializer(m, i, &v) != OT_OK) continue;
+        fprintf(stderr, "onnxtrain: warning: initializer '");
+        cli_put_text(stderr, v.name);
+        fprintf(stderr, "' feeds %d consumers, through Identity nodes as", paths[i]);
+        int shown = 0;
+        for (int k = 0; k < ot_model_node_count(m); k++) { /* the names the export merged */
+            const char *op, *in;
+            if (ot_model_node(m, k, &op, NULL, NULL) != OT_OK || strcmp(op, "Identity")) continue;
+            if (!(in = ot_model_node_value(m, k, 0, 0)) || strcmp(in, v.name)) continue;
+            if (shown++ == 6) {
+                fputs(", ...", stderr);
+                break;
+            }
+            fputs(shown > 1 ? ", '" : " '", stderr);
+            cli_put_text(stderr, ot_model_node_value(m, k, 1, 0));
+            fputc('\'', stderr);
+        }
+        fprintf(stderr, " (PyTorch's eval-mode export merges equal-valued tensors this way): they are trained as one "
+                        "tensor. To train them apart, export with training=torch.onnx.TrainingMode.TRAINING, "
+                        "do_constant_folding=False\n");
+    }
+}
+
+/* ---- output ---- */
+
+static void print_bytes_line(const char *label, uint64_t b, const char *what) {
+    printf("  %-12s %llu bytes (%.2f MiB)%s%s\n", label, (unsigned long long)b, (double)b / (1024.0 * 1024.0),
+           what ? "  " : "", what ? what : "");
+}
+
+static int print_train_text(const char *path, const ot_model *m, const ot_trainer *t, const info_opts *io,
+                            const cli_train_cfg *c, const ot_plan_summary *ps, bool planned) {
+    int n = ot_model_initializer_count(m), width = 4, n_train = 0, n_other = 0, n_nonfloat = 0;
+    int64_t params = 0, bytes = 0;
+    for (int i = 0; i < n; i++) {
+        ot_value_info v;
+        if (ot_model_initializer(m, i, &v) != OT_OK) return cli_fail_lib();
+        int w = (int)strlen(v.name);
+        if (w > width && w < 60) width = w;
+        const char *why = ot_trainer_param_reason(t, i);
+        if (why && !strcmp(why, "trainable")) {
+            n_train++;
+            params += numel_of(&v);
+            bytes += numel_of(&v) * (int64_t)ot_dtype_size(v.dtype);
+        } else if (is_float_dtype(v.dtype)) {
+            n_other++;
+        } else {
+            n_nonfloat++;
+        }
+    }
+    printf("model: ");
+    cli_put_text(stdout, path);
+    printf("\ntrainable: %d initializer%s, %lld parameters (%lld bytes, %.2f MiB)%s\n", n_train, n_train == 1 ? "" : "s",
+           (long long)params, (long long)bytes, (double)bytes / (1024.0 * 1024.0), n_train ? "" : ": nothing to train");
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) printf("not trained:%s\n", n_other ? "" : " none");
+        for (int i = 0; i < n; i++) {
+            ot_value_info v;
+            ot_model_initializer(m, i, &v);
+            const char *why = ot_trainer_param_reason(t, i);
+            bool trainable = why && !strcmp(why, "trainable");
+            if (pass == 0 ? !trainable : trainable || !is_float_dtype(v.dtype)) continue;
+            char shape[256];
+            cli_format_shape(&v, shape, sizeof shape);
+            printf("  ");
+            cli_put_text(stdout, v.name);
+            printf("%*s  %-8s %-16s %10lld", width - (int)strlen(v.name) > 0 ? width - (int)strlen(v.name) : 0, "",
+                   ot_dtype_name(v.dtype), shape, (long long)numel_of(&v));
+            if (pass == 1) printf("  %s", why ? why : "(unknown)");
+            printf("\n");
+        }
+    }
+    if (n_nonfloat)
+        printf("(%d integer or bool initializer%s: never trained)\n", n_nonfloat, n_nonfloat == 1 ? "" : "s");
+    if (io->dump) {
+        printf("training graph: ");
+        cli_put_text(stdout, io->dump);
+        printf(" (batch %lld)\n", (long long)c->batch_size);
+    }
+    if (io->plan && planned) {
+        printf("plan (batch %lld):\n", (long long)c->batch_size);
+        printf("  %-12s %lld  nodes of the training graph (forward, loss, backward)\n", "ops", (long long)ps->ops);
+        printf("  %-12s %lld  launches per step (program steps, then per parameter: gradient copy, "
+               "optimizer update%s)\n",
+               "kernels", (long long)ps->kernels, c->o.clip_grad_norm > 0 ? ", clipping" : "");
+        print_bytes_line("arena", ps->arena_bytes, "every transient tensor, planned");
+        print_bytes_line("lower bound", ps->lower_bound_bytes, "most transient bytes live at once");
+        print_bytes_line("naive", ps->naive_bytes, "every transient tensor in its own buffer");
+        print_bytes_line("persistent", ps->persistent_bytes, "parameters, statistics, gradients, optimizer state");
+        printf("  %-12s %.4g per step (%.3f GFLOP)\n", "flops", ps->flops, ps->flops / 1e9);
+    }
+    if (io->plan_svg && planned) {
+        printf("plan drawing: ");
+        cli_put_text(stdout, io->plan_svg);
+        printf("\n");
+    }
+    return CLI_OK;
+}
+
+static void json_init_entry(const ot_value_info *v, const char *why) {
+    printf("{\"name\": ");
+    cli_json_string(stdout, v->name);
+    printf(", \"dtype\": ");
+    cli_json_string(stdout, ot_dtype_name(v->dtype));
+    printf(", \"shape\": [");
+    for (int d = 0; d < v->rank; d++) printf("%s%lld", d ? ", " : "", (long long)v->dims[d]);
+    printf("], \"elements\": %lld", (long long)numel_of(v));
+    if (why) {
+        printf(", \"reason\": ");
+        cli_json_string(stdout, why);
+    }
+    printf("}");
+}
+
+static int print_train_json(const char *path, const ot_model *m, const ot_trainer *t, const info_opts *io,
+                            const cli_train_cfg *c, const ot_plan_summary *ps, bool planned, const int *paths) {
+    int n = ot_model_initializer_count(m);
+    for (int i = 0; i < n; i++) {
+        ot_value_info v;
+        if (ot_model_initializer(m, i, &v) != OT_OK) return cli_fail_lib();
+    }
+    int64_t params = 0;
+    printf("{\"model\": ");
+    cli_json_string(stdout, path);
+    printf(", \"batch\": %lld", (long long)c->batch_size);
+    for (int pass = 0; pass < 2; pass++) {
+        printf(pass ? ", \"not_trained\": [" : ", \"trainable\": [");
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            ot_value_info v;
+            ot_model_initializer(m, i, &v);
+            const char *why = ot_trainer_param_reason(t, i);
+            bool trainable = why && !strcmp(why, "trainable");
+            if (pass == 0 ? !trainable : trainable || !is_float_dtype(v.dtype)) continue;
+            if (k++) printf(", ");
+            if (!pass) params += numel_of(&v);
+            json_init_entry(&v, pass ? (why ? why : "unknown") : NULL);
+        }
+        printf("]");
+    }
+    printf(", \"trainable_parameters\": %lld, \"shared_through_identity\": [", (long long)params);
+    for (int i = 0, k = 0; i < n; i++) {
+        ot_value_info v;
+        if (!paths[i] || ot_model_initializer(m, i, &v) != OT_OK) continue;
+        printf("%s{\"name\": ", k++ ? ", " : "");
+        cli_json_string(stdout, v.name);
+        printf(", \"consumers\": %d}", paths[i]);
+    }
+    printf("]");
+    if (io->dump) {
+        printf(", \"dump\": ");
+        cli_json_string(stdout, io->dump);
+    }
+    if (io->plan && planned)
+        printf(", \"ops\": %lld, \"kernels\": %lld, \"arena_bytes\": %llu, \"lower_bound_bytes\": %llu, "
+               "\"naive_bytes\": %llu, \"persistent_bytes\": %llu, \"flops\": %.17g",
+               (long long)ps->ops, (long long)ps->kernels, (unsigned long long)ps->arena_bytes,
+               (unsigned long long)ps->lower_bound_bytes, (unsigned long long)ps->naive_bytes,
+               (unsigned long long)ps->persistent_bytes, ps->flops);
+    if (io->plan_svg && planned) {
+        printf(", \"plan_svg\": ");
+        cli_json_string(stdout, io->plan_svg);
+    }
+    printf("}\n");
+    return CLI_OK;
+}
+
+static int info_train(cli_train_cfg *c, info_opts *io) {
     ot_model *m = NULL;
-    if (ot_model_load(path, &m) != OT_OK) return cli_fail_lib();
-    model_summary s;
-    int rc = summarize(m, &s);
-    if (rc == CLI_OK) rc = json ? print_json(m, &s) : print_text(path, m, &s);
-    summary_free(&s);
+    ot_trainer *t = NULL;
+    int *paths = NULL, rc = CLI_OK;
+    if (ot_model_load(c->model, &m) != OT_OK) return cli_fail_lib();
+    /* schedules that need the run's length get one step: nothing here steps */
+    c->o.total_steps = c->o.warmup_steps + 1;
+    ot_status s = ot_trainer_create(m, &c->o, &t);
+    if (s != OT_OK) {
+        rc = cli_trainer_create_failed(c, s);
+        goto out;
+    }
+    /* Building the step runs autodiff, which finds the initializers no
+       gradient reaches: the reasons are final only after it. */
+    ot_plan_summary ps;
+    memset(&ps, 0, sizeof ps);
+    bool planned = ot_trainer_plan(t, c->batch_size, io->dims.n, io->dims.names, io->dims.values, io->plan_svg, &ps) == OT_OK;
+    if (!planned) {
+        if (io->plan || io->plan_svg || io->dump) {
+            rc = cli_fail_lib();
+            goto out;
+        }
+        fprintf(stderr, "onnxtrain: warning: the training step could not be built (");
+        cli_put_text(stderr, ot_last_error());
+        fprintf(stderr, "): initializers no gradient reaches are listed as trainable\n");
+    }
+    if (io->dump && ot_trainer_dump(t, c->batch_size, io->dims.n, io->dims.names, io->dims.values, io->dump) != OT_OK) {
+        rc = cli_fail_lib();
+        goto out;
+    }
+    paths = calloc((size_t)ot_model_initializer_count(m) + 1, sizeof *paths);
+    if (!paths || find_identity_fanout(m, t, paths) < 0) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    warn_fanout(m, paths);
+    rc = io->json ? print_train_json(c->model, m, t, io, c, &ps, planned, paths)
+                  : print_train_text(c->model, m, t, io, c, &ps, planned);
+out:
+    free(paths);
+    ot_trainer_free(t);
     ot_model_free(m);
     return rc;
+}
+
+static int info_main(int argc, char **argv) {
+    cli_train_cfg c;
+    info_opts io;
+    memset(&io, 0, sizeof io);
+    int rc = cli_train_parse_with(CLI_MODE_INFO, &cli_cmd_info, argc, argv, &c, info_option, &io);
+    if (rc) goto out;
+    if (!io.train) {
+        const char *needs = c.first_given ? c.first_given : io.dump ? "dump" : io.plan ? "plan"
+                          : io.plan_svg ? "plan-svg" : io.dims.n ? "dim" : NULL;
+        if (needs) {
+            rc = cli_usage(argv[0], "--%s needs --train", needs);
+            goto out;
+        }
+        ot_model *m = NULL;
+        if (ot_model_load(c.model, &m) != OT_OK) {
+            rc = cli_fail_lib();
+            goto out;
+        }
+        model_summary s;
+        rc = summarize(m, &s);
+        if (rc == CLI_OK) rc = io.json ? print_json(m, &s) : print_text(c.model, m, &s);
+        summary_free(&s);
+        ot_model_free(m);
+    } else {
+        rc = info_train(&c, &io);
+    }
+out:
+    cli_dims_free(&io.dims);
+    cli_train_cfg_free(&c);
+    return rc < 0 ? CLI_OK : rc;
 }
 
 const cli_command cli_cmd_info = {

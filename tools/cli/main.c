@@ -9,6 +9,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_run,
     &cli_cmd_train,
     &cli_cmd_eval,
+    &cli_cmd_bench,
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,4 +1,5 @@
-/* `onnxtrain train` and `onnxtrain eval`: what the two commands share.
+/* `onnxtrain train` and `onnxtrain eval`: what the two commands share (and
+ * the training flags of `bench` and `info --train`).
  *
  *   train_opts.c  the option table: parsing, checks, ot_train_options, and the
  *                 configuration text stored in checkpoints
@@ -11,7 +12,8 @@
 
 #include "cli.h"
 
-typedef enum cli_mode { CLI_MODE_TRAIN = 1, CLI_MODE_EVAL = 2 } cli_mode;
+/* Which command parses: each option of the table names the commands taking it. */
+typedef enum cli_mode { CLI_MODE_TRAIN = 1, CLI_MODE_EVAL = 2, CLI_MODE_BENCH = 4, CLI_MODE_INFO = 8 } cli_mode;
 
 /* Every option of both commands; which command takes which is in the table in
  * train_opts.c.  Integers are int64_t; "not given" is the default shown. */
@@ -57,6 +59,9 @@ typedef struct cli_train_cfg {
     const char *metric;              /* NULL: both */
     bool json;
 
+    const char *first_given;         /* the first table option on the command line (info:
+                                        training flags need --train) */
+
     /* derived by cli_train_parse */
     ot_train_options o;              /* total_steps is filled in later */
     ot_dataset_options dopt;
@@ -65,6 +70,28 @@ typedef struct cli_train_cfg {
 /* Parses argv (argv[0] is the command).  Returns CLI_OK, CLI_USAGE (message
  * printed), or -1 when --help was printed (exit 0). */
 int cli_train_parse(cli_mode mode, const cli_command *cmd, int argc, char **argv, cli_train_cfg *c);
+/* The same with a command's own options beside the table's (bench, info):
+ * `extra` is called for an option the table does not know, with a->opt set;
+ * it returns CLI_OK when it took the option (and its value), CLI_USAGE after
+ * printing a message, or CLI_OPT_UNKNOWN. */
+enum { CLI_OPT_UNKNOWN = 3 };
+typedef int (*cli_extra_option)(cli_args *a, void *ctx);
+int cli_train_parse_with(cli_mode mode, const cli_command *cmd, int argc, char **argv, cli_train_cfg *c,
+                         cli_extra_option extra, void *ctx);
+/* The command name of a mode ("train", "eval", "bench", "info"). */
+const char *cli_mode_name(cli_mode mode);
+
+/* `--dim NAME=N`: sizes of symbolic dimensions (bench, info --train). */
+#define CLI_MAX_DIMS 32
+typedef struct cli_dims {
+    int n;
+    const char *names[CLI_MAX_DIMS]; /* malloc'ed */
+    int64_t values[CLI_MAX_DIMS];
+} cli_dims;
+/* Parses "NAME=N" (N >= 1) into d; a repeated NAME takes the last value.
+ * CLI_OK or CLI_USAGE (message printed). */
+int cli_dims_add(const char *cmd, cli_dims *d, const char *spec);
+void cli_dims_free(cli_dims *d);
 void cli_train_cfg_free(cli_train_cfg *c);
 
 /* The configuration as "key=value" lines for checkpoints (malloc'ed), with

@@ -1,6 +1,7 @@
-/* Options of `train` and `eval`: one table says which command takes an
- * option, how its value is parsed, and whether it belongs to the training
- * configuration a checkpoint records (a resume must repeat those). */
+/* Options of `train` and `eval` (and the training flags of `bench` and
+ * `info --train`): one table says which command takes an option, how its
+ * value is parsed, and whether it belongs to the training configuration a
+ * checkpoint records (a resume must repeat those). */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -20,7 +21,16 @@ typedef enum opt_kind {
     K_LIST    /* repeated: the --data lists, handled by name */
 } opt_kind;
 
-enum { M_TRAIN = CLI_MODE_TRAIN, M_EVAL = CLI_MODE_EVAL, M_BOTH = M_TRAIN | M_EVAL };
+enum {
+    M_TRAIN = CLI_MODE_TRAIN,
+    M_EVAL = CLI_MODE_EVAL,
+    M_BENCH = CLI_MODE_BENCH,
+    M_INFO = CLI_MODE_INFO,
+    M_BOTH = M_TRAIN | M_EVAL,
+    M_DATA = M_BOTH | M_BENCH,            /* what reads data */
+    M_OPTIM = M_TRAIN | M_BENCH | M_INFO, /* what builds a training step */
+    M_ALL = M_DATA | M_INFO
+};
 
 typedef struct opt_def {
     const char *name; /* without the leading "--" */
@@ -37,51 +47,51 @@ typedef struct opt_def {
 #define BIG INT64_MAX
 static const opt_def opts[] = {
     {"out", "-o", K_STR, F(out), M_TRAIN, false, 0, 0, NULL},
-    {"data", NULL, K_LIST, 0, M_BOTH, false, 0, 0, NULL},
+    {"data", NULL, K_LIST, 0, M_DATA, false, 0, 0, NULL},
     {"eval-data", NULL, K_LIST, 0, M_TRAIN, false, 0, 0, NULL},
-    {"loss", NULL, K_STR, F(loss), M_BOTH, true, 0, 0, NULL},
-    {"output", NULL, K_STR, F(output), M_BOTH, true, 0, 0, NULL},
-    {"labels", NULL, K_STR, F(labels), M_BOTH, true, 0, 0, NULL},
-    {"class-axis", NULL, K_INT, F(class_axis), M_BOTH, true, 0, OT_MAX_RANK - 1, NULL},
-    {"ignore-index", NULL, K_INT, F(ignore_index), M_BOTH, true, INT64_MIN, BIG, NULL},
-    {"optimizer", NULL, K_CHOICE, F(optimizer), M_TRAIN, true, 0, 0, "sgd|momentum|nesterov|adam|adamw|adagrad"},
-    {"lr", NULL, K_DOUBLE, F(lr), M_TRAIN, true, 0, 0, NULL},
-    {"momentum", NULL, K_DOUBLE, F(momentum), M_TRAIN, true, 0, 0, NULL},
-    {"dampening", NULL, K_DOUBLE, F(dampening), M_TRAIN, true, 0, 0, NULL},
-    {"beta1", NULL, K_DOUBLE, F(beta1), M_TRAIN, true, 0, 0, NULL},
-    {"beta2", NULL, K_DOUBLE, F(beta2), M_TRAIN, true, 0, 0, NULL},
-    {"eps", NULL, K_DOUBLE, F(eps), M_TRAIN, true, 0, 0, NULL},
-    {"weight-decay", NULL, K_DOUBLE, F(weight_decay), M_TRAIN, true, 0, 0, NULL},
-    {"lr-decay", NULL, K_DOUBLE, F(lr_decay), M_TRAIN, true, 0, 0, NULL},
-    {"initial-accumulator", NULL, K_DOUBLE, F(initial_accumulator), M_TRAIN, true, 0, 0, NULL},
-    {"lr-schedule", NULL, K_CHOICE, F(lr_schedule), M_TRAIN, true, 0, 0, "constant|linear|cosine|step"},
-    {"warmup-steps", NULL, K_INT, F(warmup_steps), M_TRAIN, true, 0, BIG, NULL},
-    {"min-lr", NULL, K_DOUBLE, F(min_lr), M_TRAIN, true, 0, 0, NULL},
-    {"gamma", NULL, K_DOUBLE, F(gamma), M_TRAIN, true, 0, 0, NULL},
-    {"step-size", NULL, K_INT, F(step_size), M_TRAIN, true, 1, BIG, NULL},
-    {"clip-grad-norm", NULL, K_DOUBLE, F(clip_grad_norm), M_TRAIN, true, 0, 0, NULL},
-    {"accumulate", NULL, K_INT, F(accumulate), M_TRAIN, true, 1, 1 << 30, NULL},
-    {"freeze", NULL, K_STR, F(freeze), M_TRAIN, true, 0, 0, NULL},
-    {"trainable", NULL, K_STR, F(trainable), M_TRAIN, true, 0, 0, NULL},
-    {"input-scale", NULL, K_DOUBLE, F(input_scale), M_BOTH, true, 0, 0, NULL},
-    {"csv-delimiter", NULL, K_STR, F(csv_delimiter), M_BOTH, true, 0, 0, NULL},
-    {"label-column", NULL, K_STR, F(label_column), M_BOTH, true, 0, 0, NULL},
-    {"batch-size", NULL, K_INT, F(batch_size), M_BOTH, true, 1, (int64_t)1 << 40, NULL},
+    {"loss", NULL, K_STR, F(loss), M_ALL, true, 0, 0, NULL},
+    {"output", NULL, K_STR, F(output), M_ALL, true, 0, 0, NULL},
+    {"labels", NULL, K_STR, F(labels), M_ALL, true, 0, 0, NULL},
+    {"class-axis", NULL, K_INT, F(class_axis), M_ALL, true, 0, OT_MAX_RANK - 1, NULL},
+    {"ignore-index", NULL, K_INT, F(ignore_index), M_ALL, true, INT64_MIN, BIG, NULL},
+    {"optimizer", NULL, K_CHOICE, F(optimizer), M_OPTIM, true, 0, 0, "sgd|momentum|nesterov|adam|adamw|adagrad"},
+    {"lr", NULL, K_DOUBLE, F(lr), M_OPTIM, true, 0, 0, NULL},
+    {"momentum", NULL, K_DOUBLE, F(momentum), M_OPTIM, true, 0, 0, NULL},
+    {"dampening", NULL, K_DOUBLE, F(dampening), M_OPTIM, true, 0, 0, NULL},
+    {"beta1", NULL, K_DOUBLE, F(beta1), M_OPTIM, true, 0, 0, NULL},
+    {"beta2", NULL, K_DOUBLE, F(beta2), M_OPTIM, true, 0, 0, NULL},
+    {"eps", NULL, K_DOUBLE, F(eps), M_OPTIM, true, 0, 0, NULL},
+    {"weight-decay", NULL, K_DOUBLE, F(weight_decay), M_OPTIM, true, 0, 0, NULL},
+    {"lr-decay", NULL, K_DOUBLE, F(lr_decay), M_OPTIM, true, 0, 0, NULL},
+    {"initial-accumulator", NULL, K_DOUBLE, F(initial_accumulator), M_OPTIM, true, 0, 0, NULL},
+    {"lr-schedule", NULL, K_CHOICE, F(lr_schedule), M_OPTIM, true, 0, 0, "constant|linear|cosine|step"},
+    {"warmup-steps", NULL, K_INT, F(warmup_steps), M_OPTIM, true, 0, BIG, NULL},
+    {"min-lr", NULL, K_DOUBLE, F(min_lr), M_OPTIM, true, 0, 0, NULL},
+    {"gamma", NULL, K_DOUBLE, F(gamma), M_OPTIM, true, 0, 0, NULL},
+    {"step-size", NULL, K_INT, F(step_size), M_OPTIM, true, 1, BIG, NULL},
+    {"clip-grad-norm", NULL, K_DOUBLE, F(clip_grad_norm), M_OPTIM, true, 0, 0, NULL},
+    {"accumulate", NULL, K_INT, F(accumulate), M_TRAIN | M_BENCH, true, 1, 1 << 30, NULL},
+    {"freeze", NULL, K_STR, F(freeze), M_OPTIM, true, 0, 0, NULL},
+    {"trainable", NULL, K_STR, F(trainable), M_OPTIM, true, 0, 0, NULL},
+    {"input-scale", NULL, K_DOUBLE, F(input_scale), M_DATA, true, 0, 0, NULL},
+    {"csv-delimiter", NULL, K_STR, F(csv_delimiter), M_DATA, true, 0, 0, NULL},
+    {"label-column", NULL, K_STR, F(label_column), M_DATA, true, 0, 0, NULL},
+    {"batch-size", NULL, K_INT, F(batch_size), M_ALL, true, 1, (int64_t)1 << 40, NULL},
     {"epochs", NULL, K_INT, F(epochs), M_TRAIN, false, 1, (int64_t)1 << 40, NULL},
-    {"steps", NULL, K_INT, F(steps), M_TRAIN, false, 1, (int64_t)1 << 50, NULL},
-    {"seed", NULL, K_U64, F(seed), M_TRAIN, true, 0, 0, NULL},
-    {"no-shuffle", NULL, K_FLAG, F(no_shuffle), M_TRAIN, true, 0, 0, NULL},
+    {"steps", NULL, K_INT, F(steps), M_TRAIN | M_BENCH, false, 1, (int64_t)1 << 50, NULL},
+    {"seed", NULL, K_U64, F(seed), M_OPTIM, true, 0, 0, NULL},
+    {"no-shuffle", NULL, K_FLAG, F(no_shuffle), M_TRAIN | M_BENCH, true, 0, 0, NULL},
     {"drop-last", NULL, K_FLAG, F(drop_last), M_TRAIN, true, 0, 0, NULL},
-    {"threads", NULL, K_INT, F(threads), M_BOTH, false, 0, 4096, NULL},
+    {"threads", NULL, K_INT, F(threads), M_DATA, false, 0, 4096, NULL},
     {"log", NULL, K_STR, F(log), M_TRAIN, false, 0, 0, NULL},
-    {"quiet", "-q", K_FLAG, F(quiet), M_BOTH, false, 0, 0, NULL},
+    {"quiet", "-q", K_FLAG, F(quiet), M_DATA, false, 0, 0, NULL},
     {"print-every", NULL, K_INT, F(print_every), M_TRAIN, false, 1, BIG, NULL},
     {"eval-every", NULL, K_INT, F(eval_every), M_TRAIN, false, 0, BIG, NULL},
     {"checkpoint-dir", NULL, K_STR, F(checkpoint_dir), M_TRAIN, false, 0, 0, NULL},
     {"save-every", NULL, K_INT, F(save_every), M_TRAIN, false, 1, BIG, NULL},
     {"resume", NULL, K_STR, F(resume), M_TRAIN, false, 0, 0, NULL},
     {"metric", NULL, K_CHOICE, F(metric), M_EVAL, false, 0, 0, "accuracy|loss"},
-    {"json", NULL, K_FLAG, F(json), M_EVAL, false, 0, 0, NULL},
+    {"json", NULL, K_FLAG, F(json), M_EVAL | M_BENCH, false, 0, 0, NULL},
 };
 enum { N_OPTS = sizeof opts / sizeof opts[0] };
 
@@ -99,7 +109,7 @@ static void set_defaults(cli_train_cfg *c, cli_mode mode) {
     c->gamma = 0.1;
     c->accumulate = 1;
     c->input_scale = 1.0;
-    c->batch_size = 32;
+    c->batch_size = mode == CLI_MODE_INFO ? 1 : 32; /* info: the figures of one sample */
     c->print_every = 50;
     c->eval_every = -1;
 }
@@ -198,7 +208,8 @@ static int set_value(const char *cmd, const opt_def *d, const char *val, cli_tra
    only the CLI defines (--loss, --csv-delimiter). */
 static int check_combination(const char *cmd, cli_train_cfg *c) {
     if (!c->model) return cli_usage(cmd, "missing MODEL");
-    if (c->n_data == 0) return cli_usage(cmd, "missing --data (the %s data)", c->mode == CLI_MODE_TRAIN ? "training" : "evaluation");
+    bool needs_data = c->mode == CLI_MODE_TRAIN || c->mode == CLI_MODE_EVAL;
+    if (needs_data && c->n_data == 0) return cli_usage(cmd, "missing --data (the %s data)", c->mode == CLI_MODE_TRAIN ? "training" : "evaluation");
     const char *losses = "cross-entropy|mse|bce-logits|l1";
     if (!strncmp(c->loss, "output:", 7)) {
         if (!c->loss[7]) return cli_usage(cmd, "--loss output:NAME needs the name of a graph output");
@@ -212,6 +223,7 @@ static int check_combination(const char *cmd, cli_train_cfg *c) {
             return cli_usage(cmd, "--csv-delimiter needs one character (or \\t / tab), not '%s'", d);
     }
     if (c->input_scale == 0) return cli_usage(cmd, "--input-scale must not be 0");
+    if (c->mode != CLI_MODE_TRAIN && c->mode != CLI_MODE_EVAL) return CLI_OK; /* bench, info */
     if (c->mode == CLI_MODE_EVAL) {
         if (c->metric && !strcmp(c->metric, "accuracy") && strcmp(c->loss, "cross-entropy"))
             return cli_usage(cmd, "--metric accuracy needs --loss cross-entropy (accuracy is the arg-max of the class scores)");
@@ -272,7 +284,22 @@ static void fill_train_options(cli_train_cfg *c) {
     d->input_scale = c->input_scale;
 }
 
+const char *cli_mode_name(cli_mode mode) {
+    switch (mode) {
+    case CLI_MODE_TRAIN: return "train";
+    case CLI_MODE_EVAL: return "eval";
+    case CLI_MODE_BENCH: return "bench";
+    case CLI_MODE_INFO: return "info";
+    }
+    return "?";
+}
+
 int cli_train_parse(cli_mode mode, const cli_command *cmd, int argc, char **argv, cli_train_cfg *c) {
+    return cli_train_parse_with(mode, cmd, argc, argv, c, NULL, NULL);
+}
+
+int cli_train_parse_with(cli_mode mode, const cli_command *cmd, int argc, char **argv, cli_train_cfg *c,
+                         cli_extra_option extra, void *ctx) {
     set_defaults(c, mode);
     /* every --data takes an argument of its own: argc bounds the lists */
     c->data = calloc((size_t)argc + 1, sizeof *c->data);
@@ -293,6 +320,14 @@ int cli_train_parse(cli_mode mode, const cli_command *cmd, int argc, char **argv
         }
         bool other;
         const opt_def *d = find_opt(a.opt, mode, &other);
+        if (!d && extra) { /* the command's own option? */
+            int rc = extra(&a, ctx);
+            if (rc != CLI_OPT_UNKNOWN) {
+                if (rc) return rc;
+                continue;
+            }
+        }
+        if (d && !c->first_given) c->first_given = d->name;
         if (!d) {
             if (other) return cli_usage(a.cmd, "option '%s' does not apply to '%s'", a.opt, a.cmd);
             return cli_usage(a.cmd, "unknown option '%s'", a.opt);
@@ -407,10 +442,38 @@ char *cli_train_config_text(const cli_train_cfg *c, int64_t samples, int64_t tot
 }
 
 int cli_trainer_create_failed(const cli_train_cfg *c, ot_status s) {
-    const char *cmd = c->mode == CLI_MODE_TRAIN ? "train" : "eval";
+    const char *cmd = cli_mode_name(c->mode);
     /* ot_trainer_create validates the option values (an optimizer setting that
        does not apply, --lr missing for sgd, an unknown --freeze name...):
        those are command-line errors. */
     if (s == OT_ERR_INVALID_ARG) return cli_usage(cmd, "%s", ot_last_error());
     return cli_fail_lib();
+}
+
+/* ---- --dim NAME=N ------------------------------------------------------------------ */
+
+int cli_dims_add(const char *cmd, cli_dims *d, const char *spec) {
+    const char *eq = strrchr(spec, '=');
+    int64_t v;
+    if (!eq || eq == spec || !parse_i64(eq + 1, 1, (int64_t)1 << 40, &v))
+        return cli_usage(cmd, "--dim needs NAME=N with N >= 1 (a symbolic dimension and its size), not '%s'", spec);
+    size_t len = (size_t)(eq - spec);
+    for (int i = 0; i < d->n; i++)
+        if (strlen(d->names[i]) == len && !strncmp(d->names[i], spec, len)) {
+            d->values[i] = v;
+            return CLI_OK;
+        }
+    if (d->n == CLI_MAX_DIMS) return cli_usage(cmd, "more than %d --dim options", CLI_MAX_DIMS);
+    char *name = malloc(len + 1);
+    if (!name) return cli_fail("out of memory");
+    memcpy(name, spec, len);
+    name[len] = 0;
+    d->names[d->n] = name;
+    d->values[d->n++] = v;
+    return CLI_OK;
+}
+
+void cli_dims_free(cli_dims *d) {
+    for (int i = 0; i < d->n; i++) free((void *)d->names[i]);
+    d->n = 0;
 }

@@ -1,0 +1,334 @@
+/* `ot_trainer_plan`: the figures of one compiled training step (CONTRACTS.md
+ * "Reports and memory figures") for `onnxtrain info --train --plan` and
+ * `onnxtrain bench`, and a drawing of the memory plan as SVG.
+ *
+ *   ops       nodes of the derived graph (forward, loss, backward)
+ *   kernels   what one ot_trainer_step launches: every program step, then
+ *             per trained parameter one gradient copy (into the accumulated
+ *             gradient) and one optimizer update (ot_trainer_update launches
+ *             one update per parameter today, no multi-tensor grouping), two
+ *             more with --clip-grad-norm (norm, scale), and one running
+ *             statistics update per BatchNormalization
+ *   memory    the program's plan (src/runtime/memory.c) for the transient
+ *             figures; persistent bytes are counted here from the trainer
+ *   flops     per program step, from the shapes it was compiled for
+ *             (ot_step_flops below) */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../kernels/cpu/einsum.h"
+#include "../core/alloc.h"
+#include "trainer.h"
+
+/* ---- FLOPs per step ---------------------------------------------------------
+ * A multiply-add is 2 FLOPs.  Contractions count their multiply-adds from the
+ * slot shapes; every other op counts one FLOP per output element (a copy or
+ * a view counts as much as an add: a rough figure for memory-bound ops).
+ *
+ *   MatMul, FusedMatMul   Y (..., M, N), K from A:          2 * |Y| * K
+ *   Gemm, FusedGemm       Y (M, N), K from A (transA):       2 * |Y| * K  (+ |Y| with C,
+ *                                                             + |Y| with an activation)
+ *   Conv, ConvTranspose,  W (A, B, k...) and T the side      2 * |T| * |W| / A  (+ |Y| with a bias)
+ *   ConvGradInput,        whose channels are A (Conv: Y,
+ *   ConvGradWeight        ConvTranspose: X; the gradients
+ *                         the same sides as their forward)
+ *   Einsum                the product of every label's size, x2 with more
+ *                         than one operand (a naive loop nest)
+ *   FusedElementwise      |largest output| per instruction and reduction */
+
+static const ot_tensor *ot_slot(const ot_program *p, const int *ids, int n, int k) {
+    return k < n && ids[k] >= 0 ? &p->slots[ids[k]] : NULL;
+}
+
+static double ot_numel_d(const ot_tensor *t) { return t ? (double)ot_tensor_numel(t) : 0; }
+
+static double ot_outputs_numel(const ot_program *p, const ot_step *st) {
+    double n = 0;
+    for (int k = 0; k < st->n_out; k++) n += ot_numel_d(ot_slot(p, st->out, st->n_out, k));
+    return n;
+}
+
+static int64_t ot_node_int(const ot_program *p, const ot_step *st, const char *name) {
+    int64_t v = 0;
+    if (ot_attr_get_int(&p->graph->nodes[st->node], name, 0, &v)) v = 0;
+    return v;
+}
+
+static double ot_flops_matmul(const ot_program *p, const ot_step *st) {
+    const ot_tensor *a = ot_slot(p, st->in, st->n_in, 0), *y = ot_slot(p, st->out, st->n_out, 0);
+    if (!a || !y || a->rank < 1) return ot_outputs_numel(p, st);
+    int64_t k = a->dims[a->rank - 1];
+    if (a->rank >= 2 && ot_node_int(p, st, "transA")) k = a->dims[a->rank - 2]; /* FusedMatMul */
+    return 2.0 * ot_numel_d(y) * (double)k;
+}
+
+/* Gemm; FusedGemm also takes A (..., K) (its leading dims are rows) and may
+   apply an activation. */
+static double ot_flops_gemm(const ot_program *p, const ot_step *st) {
+    const ot_tensor *a = ot_slot(p, st->in, st->n_in, 0), *y = ot_slot(p, st->out, st->n_out, 0);
+    if (!a || !y || a->rank < 1) return ot_outputs_numel(p, st);
+    bool trans_a = ot_node_int(p, st, "transA") != 0;
+    if (trans_a && a->rank != 2) return ot_outputs_numel(p, st);
+    int64_t k = trans_a ? a->dims[0] : a->dims[a->rank - 1];
+    double epilogue = ot_slot(p, st->in, st->n_in, 2) ? ot_numel_d(y) : 0;
+    const char *act = NULL;
+    if (!ot_attr_get_string(&p->graph->nodes[st->node], "activation", NULL, &act) && act && act[0])
+        epilogue += ot_numel_d(y);
+    return 2.0 * ot_numel_d(y) * (double)k + epilogue;
+}
+
+/* One per element and instruction (CONST loads excluded), over the largest
+   output; its reductions are one add per element each. */
+static double ot_flops_fused_elementwise(const ot_program *p, const ot_step *st) {
+    const ot_attr *ops = ot_node_attr(&p->graph->nodes[st->node], "ops");
+    if (!ops || ops->type != OT_ATTR_STRINGS) return ot_outputs_numel(p, st);
+    double n = 0, elems = 0;
+    for (int k = 0; k < ops->n; k++) n += strcmp(ops->strings[k], "CONST") != 0;
+    for (int k = 0; k < st->n_out; k++) {
+        double e = ot_numel_d(ot_slot(p, st->out, st->n_out, k));
+        if (e > elems) elems = e;
+    }
+    int64_t n_red = 0;
+    const int64_t *red;
+    int cnt;
+    if (!ot_attr_get_ints(&p->graph->nodes[st->node], "reduce", &red, &cnt) && cnt > 0) n_red = cnt;
+    return (n + (double)n_red) * elems;
+}
+
+static double ot_flops_conv(const ot_program *p, const ot_step *st) {
+    const char *op = st->op->name;
+    const ot_tensor *in0 = ot_slot(p, st->in, st->n_in, 0), *in1 = ot_slot(p, st->in, st->n_in, 1),
+                    *out0 = ot_slot(p, st->out, st->n_out, 0);
+    bool transposed = ot_node_int(p, st, "transposed") != 0;
+    const ot_tensor *w, *side;
+    double bias = 0;
+    if (!strcmp(op, "Conv")) {
+        w = in1, side = out0;
+        if (ot_slot(p, st->in, st->n_in, 2)) bias = ot_numel_d(out0);
+    } else if (!strcmp(op, "ConvTranspose")) {
+        w = in1, side = in0;
+        if (ot_slot(p, st->in, st->n_in, 2)) bias = ot_numel_d(out0);
+    } else if (!strcmp(op, "ConvGradInput")) { /* (dY, W) -> dX */
+        w = in1, side = transposed ? out0 : in0;
+    } else { /* ConvGradWeight: (dY, X) -> dW [, dB] */
+        w = out0, side = transposed ? in1 : in0;
+        if (ot_slot(p, st->out, st->n_out, 1)) bias = ot_numel_d(in0);
+    }
+    if (!w || !side || w->rank < 1 || w->dims[0] <= 0) return ot_outputs_numel(p, st);
+    return 2.0 * ot_numel_d(side) * (ot_numel_d(w) / (double)w->dims[0]) + bias;
+}
+
+static double ot_flops_einsum(const ot_program *p, const ot_step *st) {
+    const ot_einsum_eq *eq = st->attrs;
+    int ranks[OT_EINSUM_MAX_INPUTS];
+    const int64_t *dims[OT_EINSUM_MAX_INPUTS];
+    if (!eq || st->n_in > OT_EINSUM_MAX_INPUTS) return ot_outputs_numel(p, st);
+    for (int i = 0; i < st->n_in; i++) {
+        const ot_tensor *t = ot_slot(p, st->in, st->n_in, i);
+        if (!t) return ot_outputs_numel(p, st);
+        ranks[i] = t->rank;
+        dims[i] = t->dims;
+    }
+    ot_einsum_shape sh;
+    if (ot_einsum_resolve(eq, st->n_in, ranks, dims, &sh)) {
+        ot_error_clear();
+        return ot_outputs_numel(p, st);
+    }
+    double n = 1;
+    for (int l = 0; l < OT_EINSUM_MAX_LABELS; l++)
+        if (sh.size[l] >= 0) n *= (double)sh.size[l];
+    return (st->n_in > 1 ? 2.0 : 1.0) * n;
+}
+
+static const struct {
+    const char *op;
+    double (*flops)(const ot_program *, const ot_step *);
+} ot_flop_rules[] = {
+    {"MatMul", ot_flops_matmul},     {"FusedMatMul", ot_flops_matmul},     {"Gemm", ot_flops_gemm},
+    {"FusedGemm", ot_flops_gemm},    {"Conv", ot_flops_conv},              {"ConvTranspose", ot_flops_conv},
+    {"ConvGradInput", ot_flops_conv}, {"ConvGradWeight", ot_flops_conv},   {"Einsum", ot_flops_einsum},
+    {"FusedElementwise", ot_flops_fused_elementwise},
+};
+
+static double ot_step_flops(const ot_program *p, const ot_step *st) {
+    for (size_t i = 0; i < sizeof ot_flop_rules / sizeof ot_flop_rules[0]; i++)
+        if (!strcmp(st->op->name, ot_flop_rules[i].op)) return ot_flop_rules[i].flops(p, st);
+    return ot_outputs_numel(p, st);
+}
+
+/* ---- the drawing ------------------------------------------------------------- */
+
+static void ot_svg_text(FILE *f, const char *s) {
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '<') fputs("&lt;", f);
+        else if (c == '>') fputs("&gt;", f);
+        else if (c == '&') fputs("&amp;", f);
+        else if (c == '"') fputs("&quot;", f);
+        else if (c < 0x20) fputc(' ', f); /* XML 1.0 has no other control characters */
+        else fputc(c, f);
+    }
+}
+
+/* "1.5 MiB", "12.0 KiB", "40 B" */
+static void ot_bytes_label(double b, char *buf, size_t cap) {
+    if (b >= 1024.0 * 1024.0) snprintf(buf, cap, "%.1f MiB", b / (1024.0 * 1024.0));
+    else if (b >= 1024.0) snprintf(buf, cap, "%.1f KiB", b / 1024.0);
+    else snprintf(buf, cap, "%.0f B", b);
+}
+
+/* A tick step of 1, 2 or 5 times a power of ten giving about `want` ticks. */
+static double ot_tick(double range, int want) {
+    double raw = range / want, mag = pow(10, floor(log10(raw > 0 ? raw : 1)));
+    double r = raw / mag;
+    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+}
+
+enum { SVG_W = 1100, SVG_H = 640, SVG_L = 90, SVG_R = 20, SVG_T = 40, SVG_B = 60 };
+
+/* Buffers over time: one rectangle per arena buffer (an alias group of
+   values, or a step's scratch) from its first to its last step, at its
+   offset; hovering shows the values it holds. */
+static ot_status ot_plan_svg(const ot_train_program *tp, const char *path) {
+    const ot_program *p = tp->prog;
+    const ot_graph *g = p->graph;
+    FILE *f = fopen(path, "w");
+    if (!f) return ot_error(OT_ERR_IO, "cannot write the plan drawing '%s'", path);
+    double steps = p->n_steps > 0 ? p->n_steps : 1, arena = p->plan.arena_bytes > 0 ? (double)p->plan.arena_bytes : 1;
+    double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
+    double sx = pw / steps, sy = ph / arena;
+    char lab[64];
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "font-family=\"sans-serif\" font-size=\"11\">\n",
+            SVG_W, SVG_H, SVG_W, SVG_H);
+    ot_bytes_label(arena, lab, sizeof lab);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+               "<text x=\"%d\" y=\"22\" font-size=\"14\">Training step memory plan: %d program steps, arena %s", SVG_L,
+            p->n_steps, lab);
+    ot_bytes_label((double)p->plan.lower_bound_bytes, lab, sizeof lab);
+    fprintf(f, ", lower bound %s", lab);
+    ot_bytes_label((double)p->plan.naive_bytes, lab, sizeof lab);
+    fprintf(f, ", naive %s</text>\n", lab);
+    /* rectangles; y grows downwards in SVG, offsets upwards in the plot */
+    for (int b = 0; b < p->n_bufs; b++) {
+        const ot_plan_buf *pb = &p->bufs[b];
+        if (!pb->size) continue;
+        double x = SVG_L + pb->first * sx, w = (pb->last - pb->first + 1) * sx;
+        double y = SVG_T + ph - (double)(pb->offset + pb->size) * sy, h = (double)pb->size * sy;
+        bool scratch = b >= p->n_groups;
+        unsigned hue = (unsigned)(b * 47u) % 360u;
+        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"hsl(%u,%d%%,%d%%)\" "
+                   "stroke=\"#333\" stroke-width=\"0.3\"><title>",
+                x, y, w > 0.5 ? w : 0.5, h > 0.5 ? h : 0.5, hue, scratch ? 10 : 60, scratch ? 75 : 70);
+        if (scratch) {
+            const ot_step *st = &p->steps[b - p->n_groups];
+            fputs("scratch of kernel ", f);
+            fprintf(f, "%d (%s ", b - p->n_groups, st->op->name);
+            ot_svg_text(f, g->nodes[st->node].name);
+            fputs(")", f);
+        } else {
+            int shown = 0, more = 0;
+            for (int v = 0; v < p->n_slots; v++) {
+                if (p->slot_buf[v] != b) continue;
+                if (shown == 4) {
+                    more++;
+                    continue;
+                }
+                fputs(shown++ ? ", " : "", f);
+                ot_svg_text(f, g->values[v].name);
+            }
+            if (more) fprintf(f, " and %d more", more);
+        }
+        fprintf(f, "\n%zu bytes at offset %zu, kernels %d..%d</title></rect>\n", pb->size, pb->offset, pb->first,
+                pb->last);
+    }
+    /* the lower bound: no placement fits below this line */
+    double lb = SVG_T + ph - (double)p->plan.lower_bound_bytes * sy;
+    fprintf(f, "<line x1=\"%d\" y1=\"%.2f\" x2=\"%.0f\" y2=\"%.2f\" stroke=\"red\" stroke-dasharray=\"6,4\"/>\n"
+               "<text x=\"%.0f\" y=\"%.2f\" fill=\"red\" text-anchor=\"end\">lower bound</text>\n",
+            SVG_L, lb, SVG_L + pw, lb, SVG_L + pw - 4, lb - 4);
+    /* axes, ticks and labels */
+    fprintf(f, "<g stroke=\"black\" fill=\"none\"><line x1=\"%d\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>"
+               "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.0f\"/></g>\n",
+            SVG_L, SVG_T + ph, SVG_L + pw, SVG_T + ph, SVG_L, SVG_T, SVG_L, SVG_T + ph);
+    double xt = ot_tick(steps, 10);
+    for (double s = 0; s <= steps + 1e-9; s += xt)
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"black\"/>"
+                   "<text x=\"%.2f\" y=\"%.0f\" text-anchor=\"middle\">%.0f</text>\n",
+                SVG_L + s * sx, SVG_T + ph, SVG_L + s * sx, SVG_T + ph + 5, SVG_L + s * sx, SVG_T + ph + 18, s);
+    /* ticks at round numbers of the unit the labels use */
+    double unit = arena >= 1024.0 * 1024.0 ? 1024.0 * 1024.0 : arena >= 1024.0 ? 1024.0 : 1.0;
+    const char *unit_name = unit > 1024.0 ? "MiB" : unit > 1.0 ? "KiB" : "B";
+    double yt = ot_tick(arena / unit, 8) * unit;
+    for (double o = 0; o <= arena + 1e-9; o += yt) {
+        snprintf(lab, sizeof lab, "%g %s", o / unit, unit_name);
+        fprintf(f, "<line x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\" stroke=\"black\"/>"
+                   "<text x=\"%d\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n",
+                SVG_L - 5, SVG_T + ph - o * sy, SVG_L, SVG_T + ph - o * sy, SVG_L - 8, SVG_T + ph - o * sy + 4, lab);
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%d\" text-anchor=\"middle\">kernel (step index)</text>\n"
+               "<text transform=\"translate(18,%.0f) rotate(-90)\" text-anchor=\"middle\">arena offset</text>\n"
+               "</svg>\n",
+            SVG_L + pw / 2, SVG_H - 15, SVG_T + ph / 2);
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0 || failed) return ot_error(OT_ERR_IO, "writing the plan drawing '%s' failed", path);
+    return OT_OK;
+}
+
+/* ---- the summary ----------------------------------------------------------------- */
+
+/* Parameters (every initializer once: the trained copies, BatchNorm
+   statistics, frozen and integer initializers), then per trained parameter
+   its accumulated gradient and the optimizer state ot_trainer_update
+   allocates. */
+static uint64_t ot_persistent_bytes(const ot_trainer *t, const ot_train_program *tp) {
+    const ot_graph *g = t->model->graph;
+    uint64_t bytes = 0;
+    for (int i = 0; i < g->n_inits; i++) {
+        const ot_tensor *init = g->values[g->inits[i]].init;
+        if (init) bytes += ot_tensor_nbytes(init);
+    }
+    uint64_t per_param = 1 + (uint64_t)ot_optim_state_count(t->optim.kind);
+    for (int k = 0; k < t->n_params; k++)
+        if (t->params[k].kind == OT_PARAM_TRAINABLE && tp->grad_of[k] >= 0)
+            bytes += per_param * ot_tensor_nbytes(t->params[k].data);
+    return bytes;
+}
+
+static int64_t ot_kernel_count(const ot_trainer *t, const ot_train_program *tp) {
+    int64_t n = tp->prog->n_steps, per_param = 2 + (t->o.clip_grad_norm > 0 ? 2 : 0);
+    for (int k = 0; k < t->n_params; k++)
+        if (t->params[k].kind == OT_PARAM_TRAINABLE && tp->grad_of[k] >= 0) n += per_param;
+    for (int b = 0; b < t->n_bn; b++)
+        if (tp->bn_mean_out[b] >= 0) n++;
+    return n;
+}
+
+ot_status ot_trainer_plan(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                          const int64_t *dim_values, const char *svg_path, ot_plan_summary *out) {
+    if (!t || !out || batch < 1 || (n_dims > 0 && (!dim_names || !dim_values)) || n_dims < 0)
+        return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_plan: bad argument");
+    if (ot_model_input_count(t->model) > 63) return ot_error(OT_ERR_UNSUPPORTED, "more than 63 model inputs");
+    ot_tensor *in[65];
+    int n;
+    OT_TRY(ot_trainer_example_inputs(t, batch, n_dims, dim_names, dim_values, in, &n));
+    ot_train_program *tp = NULL;
+    ot_status s = ot_trainer_program(t, in, false, &tp);
+    if (!s) {
+        const ot_program *p = tp->prog;
+        memset(out, 0, sizeof *out);
+        for (int i = 0; i < tp->g->n_nodes; i++) /* Nop: a slot left by fusion, not an op */
+            out->ops += strcmp(tp->g->nodes[i].op_type, "Nop") != 0;
+        out->kernels = ot_kernel_count(t, tp);
+        out->arena_bytes = p->plan.arena_bytes;
+        out->lower_bound_bytes = p->plan.lower_bound_bytes;
+        out->naive_bytes = p->plan.naive_bytes;
+        out->persistent_bytes = ot_persistent_bytes(t, tp);
+        for (int k = 0; k < p->n_steps; k++) out->flops += ot_step_flops(p, &p->steps[k]);
+        if (svg_path) s = ot_plan_svg(tp, svg_path);
+    }
+    for (int i = 0; i < n; i++) ot_tensor_free(in[i]);
+    return s;
+}

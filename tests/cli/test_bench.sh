@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# End-to-end tests of `onnxtrain bench` and `onnxtrain info --train`.
+#
+#   test_bench.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]
+#
+# Uses the parity and golden models shipped in tests/.  JSON output is checked
+# with grep/sed; PYTHON (any python3), when given, also parses it with the json
+# module.  Prints "N passed, N failed"; exits non-zero if anything failed.
+set -u
+
+BIN=${1:?usage: test_bench.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]}
+S=${2:?usage: test_bench.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]}
+PY=${3:-}
+TESTS=$(cd "$(dirname "$0")/.." && pwd)
+case $BIN in */*) [ "${BIN#/}" = "$BIN" ] && BIN=$PWD/$BIN ;; esac # the test changes directory
+case $PY in */*) [ "${PY#/}" = "$PY" ] && PY=$PWD/$PY ;; esac
+[ -n "$PY" ] && ! "$PY" -c 'import json' 2>/dev/null && PY=""
+rm -rf "$S"
+mkdir -p "$S" || exit 1
+S=$(cd "$S" && pwd)
+cd "$S" || exit 1
+
+MLP=$TESTS/parity/mlp_sgd/model.onnx
+MLP_DATA=(--data "input=$TESTS/parity/mlp_sgd/input.npy" --data "labels=$TESTS/parity/mlp_sgd/labels.npy")
+GPT=$TESTS/parity/gpt_adamw/model.onnx
+GPT_EVAL=$TESTS/models/test_gpt_eval_opset17/model.onnx
+SGD=(--optimizer sgd --lr 0.1)
+T1=(--threads 1) # the test machine may be busy; small steps gain nothing from more
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL: $1"
+    [ -s "$S/out" ] && sed 's/^/  stdout: /' "$S/out" | head -20
+    [ -s "$S/err" ] && sed 's/^/  stderr: /' "$S/err" | head -20
+}
+ot() {
+    "$BIN" "$@" >"$S/out" 2>"$S/err"
+    RC=$?
+}
+# expect_rc NAME WANT args...: for WANT != 0 the error must be one line on
+# stderr starting "onnxtrain: error: ", and stdout must be empty.
+expect_rc() {
+    local name=$1 want=$2
+    shift 2
+    ot "$@"
+    if [ "$RC" -ne "$want" ]; then
+        bad "$name: exit $RC, expected $want"
+        return 1
+    fi
+    if [ "$want" -ne 0 ]; then
+        if [ "$(wc -l <"$S/err")" -ne 1 ] || ! grep -q '^onnxtrain: error: ' "$S/err"; then
+            bad "$name: expected one 'onnxtrain: error: ' line on stderr"
+            return 1
+        fi
+        if [ -s "$S/out" ]; then
+            bad "$name: printed to stdout on failure"
+            return 1
+        fi
+    fi
+    ok "$name"
+}
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else bad "$name"; fi
+}
+# num KEY: the number after "KEY": in out (empty when absent)
+num() { sed -n "s/.*\"$1\": \\([-0-9.eE+]*\\).*/\\1/p" "$S/out"; }
+# one_object KEY...: out is one line holding one JSON object with every KEY a number
+one_object() {
+    [ "$(wc -l <"$S/out")" -eq 1 ] || return 1
+    grep -q '^{.*}$' "$S/out" || return 1
+    local k
+    for k in "$@"; do [ -n "$(num "$k")" ] || { echo "  missing key $k"; return 1; }; done
+    [ -z "$PY" ] && return 0
+    "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert isinstance(d, dict)
+for k in sys.argv[2:]:
+    assert isinstance(d[k], (int, float)) and not isinstance(d[k], bool), k
+' "$S/out" "$@"
+}
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+gt0() { awk -v a="$1" 'BEGIN { exit !(a + 0 > 0) }'; }
+
+# ---- help and bad command lines ------------------------------------------------------
+expect_rc "bench --help" 0 bench --help
+check "bench --help: usage" grep -q '^usage: onnxtrain bench' "$S/out"
+check "onnxtrain --help lists bench" sh -c "'$BIN' --help | grep -q '^  bench '"
+expect_rc "info --help mentions --train" 0 info --help
+check "info --help: --train" grep -q -- '--train' "$S/out"
+expect_rc "bench without --train" 2 bench "$MLP" "${SGD[@]}"
+expect_rc "bench --steps 0" 2 bench "$MLP" --train "${SGD[@]}" --steps 0
+expect_rc "bench --warmup x" 2 bench "$MLP" --train "${SGD[@]}" --warmup x
+expect_rc "bench --dim without =" 2 bench "$MLP" --train "${SGD[@]}" --dim batch
+expect_rc "bench --no-fuse (not implemented)" 2 bench "$MLP" --train "${SGD[@]}" --no-fuse
+expect_rc "bench --recompute (not implemented)" 2 bench "$MLP" --train "${SGD[@]}" --recompute
+expect_rc "bench unknown option" 2 bench "$MLP" --train "${SGD[@]}" --bogus
+expect_rc "bench --train=1" 2 bench "$MLP" --train=1 "${SGD[@]}"
+expect_rc "bench sgd without --lr" 2 bench "$MLP" --train --optimizer sgd
+expect_rc "bench -o does not apply" 2 bench "$MLP" --train "${SGD[@]}" -o x.onnx
+expect_rc "bench missing MODEL" 2 bench --train "${SGD[@]}"
+expect_rc "bench unknown --freeze name" 2 bench "$MLP" --train "${SGD[@]}" --freeze nosuch
+expect_rc "info --dump without --train" 2 info "$MLP" --dump x.onnx
+expect_rc "info --plan without --train" 2 info "$MLP" --plan
+expect_rc "info --lr without --train" 2 info "$MLP" --lr 0.1
+expect_rc "info --train --data does not apply" 2 info "$MLP" --train --data x.npy
+expect_rc "info --train --batch-size 0" 2 info "$MLP" --train --batch-size 0
+expect_rc "info --train --plan=1" 2 info "$MLP" --train --plan=1
+expect_rc "info --train --dump needs a file" 2 info "$MLP" --train --dump
+expect_rc "bench: a missing model file" 1 bench nosuch.onnx --train "${SGD[@]}"
+
+# ---- bench -------------------------------------------------------------------------------
+KEYS=(step_ms_median samples_per_s gflops peak_rss_bytes step_ms_p10 step_ms_p90 flops_per_step)
+if expect_rc "bench --json" 0 bench "$MLP" --train "${SGD[@]}" --steps 5 --warmup 2 --batch-size 16 "${T1[@]}" --json; then
+    check "bench --json: one object with the keys" one_object "${KEYS[@]}"
+    check "bench --json: median > 0" gt0 "$(num step_ms_median)"
+    check "bench --json: samples/s > 0" gt0 "$(num samples_per_s)"
+    check "bench --json: GFLOP/s > 0" gt0 "$(num gflops)"
+    check "bench --json: peak RSS > 1 MiB" ge "$(num peak_rss_bytes)" 1048576
+    check "bench --json: p90 >= median >= p10" sh -c "awk -v a=$(num step_ms_p90) -v b=$(num step_ms_median) -v c=$(num step_ms_p10) 'BEGIN { exit !(a >= b && b >= c) }'"
+    check "bench --json: batch" test "$(num batch)" = 16
+    # 2 Gemm forward (16x20x16, 16x16x5), 3 backward Gemm: the contractions alone
+    check "bench --json: FLOPs count the GEMMs" ge "$(num flops_per_step)" $((2 * 16 * (20 * 16 + 16 * 5) * 2))
+    check "bench --json: nothing on stderr" test ! -s "$S/err"
+fi
+if expect_rc "bench text" 0 bench "$MLP" --train "${SGD[@]}" --steps 3 --warmup 1 "${T1[@]}"; then
+    check "bench text: median line" grep -q '^step time: *median [0-9.]* ms' "$S/out"
+    check "bench text: samples/s" grep -q 'samples/s' "$S/out"
+    check "bench text: GFLOP/s" grep -q 'GFLOP/s' "$S/out"
+    check "bench text: peak RSS" grep -q 'peak RSS' "$S/out"
+fi
+if expect_rc "bench --data" 0 bench "$MLP" --train "${SGD[@]}" --steps 4 --warmup 1 --batch-size 8 "${MLP_DATA[@]}" "${T1[@]}" --json; then
+    check "bench --data: one object" one_object "${KEYS[@]}"
+    check "bench --data: batch" test "$(num batch)" = 8
+    check "bench --data: files" grep -q '"data": "files"' "$S/out"
+fi
+expect_rc "bench --data: fewer samples than a batch" 1 bench "$MLP" --train "${SGD[@]}" --batch-size 100000 "${MLP_DATA[@]}"
+if expect_rc "bench --accumulate 2" 0 bench "$MLP" --train "${SGD[@]}" --steps 2 --warmup 1 --batch-size 4 --accumulate 2 "${T1[@]}" --json; then
+    check "bench --accumulate: samples per step" test "$(num batch)" = 8
+fi
+if expect_rc "bench: GPT with adamw (token inputs, sequence labels)" 0 bench "$GPT" --train --optimizer adamw --steps 2 --warmup 1 --batch-size 2 "${T1[@]}" --json; then
+    check "bench GPT: one object" one_object "${KEYS[@]}"
+fi
+
+# ---- info --train --------------------------------------------------------------------------
+if expect_rc "info --train" 0 info "$MLP" --train; then
+    check "info --train: fc1.weight trainable" sh -c "sed -n '/^trainable:/,/^not trained:/p' '$S/out' | grep -q '^  fc1.weight .*float32 *\\[16, 20\\] *320'"
+    check "info --train: nothing else" grep -qx 'not trained: none' "$S/out"
+fi
+if expect_rc "info --train --freeze" 0 info "$MLP" --train --freeze fc1.weight,fc2.bias; then
+    check "info --freeze: fc1.weight frozen" sh -c "sed -n '/^not trained:/,\$p' '$S/out' | grep -q '^  fc1.weight .* frozen\$'"
+    check "info --freeze: fc2.bias frozen" sh -c "sed -n '/^not trained:/,\$p' '$S/out' | grep -q '^  fc2.bias .* frozen\$'"
+    check "info --freeze: fc1.bias still trainable" sh -c "sed -n '/^trainable:/,/^not trained:/p' '$S/out' | grep -q '^  fc1.bias '"
+fi
+if expect_rc "info --train --trainable" 0 info "$MLP" --train --trainable fc2.weight --json; then
+    check "info --trainable: one object" one_object trainable_parameters
+    check "info --trainable: 80 parameters" test "$(num trainable_parameters)" = 80
+    check "info --trainable: reason" grep -q '"name": "fc1.weight", [^}]*"reason": "not listed in --trainable"' "$S/out"
+fi
+if expect_rc "info --train: no-gradient reasons (GPT masks)" 0 info "$GPT" --train --optimizer adamw; then
+    check "info --train: mask has no gradient" grep -q '^  blocks.0.mask .*no gradient reaches it' "$S/out"
+fi
+if expect_rc "info --train: Identity fan-out" 0 info "$GPT_EVAL" --train; then
+    check "info: fan-out warning on stderr" grep -q "warning: initializer 'blocks.0.ln1.weight' feeds .*Identity.*TrainingMode.TRAINING, do_constant_folding=False" "$S/err"
+    check "info: fan-out warning is not on stdout" sh -c "! grep -q warning '$S/out'"
+fi
+PLAN_KEYS=(ops kernels arena_bytes lower_bound_bytes naive_bytes persistent_bytes flops)
+if expect_rc "info --train --plan --json" 0 info "$MLP" --train --plan --json --batch-size 16 --plan-svg plan.svg; then
+    check "info --plan --json: one object with the keys" one_object "${PLAN_KEYS[@]}"
+    check "info --plan: arena >= lower bound" ge "$(num arena_bytes)" "$(num lower_bound_bytes)"
+    check "info --plan: naive >= lower bound" ge "$(num naive_bytes)" "$(num lower_bound_bytes)"
+    check "info --plan: lower bound > 0" gt0 "$(num lower_bound_bytes)"
+    # adam: parameters, gradients and two moments: 4 x 1684 bytes
+    check "info --plan: persistent bytes (adam)" test "$(num persistent_bytes)" = $((4 * 1684))
+    check "info --plan: kernels > ops' steps" ge "$(num kernels)" 8
+    check "info --plan-svg: an SVG" sh -c "head -c 200 plan.svg | grep -q '<svg' && tail -c 20 plan.svg | grep -q '</svg>'"
+    check "info --plan-svg: rectangles with titles" grep -q '<rect .*><title>' plan.svg
+fi
+if expect_rc "info --train --plan (text)" 0 info "$MLP" --train --plan --optimizer sgd --lr 0.1; then
+    check "info --plan: MiB" grep -q '^  arena .* bytes (.* MiB)' "$S/out"
+    check "info --plan: persistent (sgd: parameters and gradients)" grep -q "^  persistent *$((2 * 1684)) bytes" "$S/out"
+    for k in ops kernels 'lower bound' naive flops; do check "info --plan: $k line" grep -q "^  $k " "$S/out"; done
+fi
+if expect_rc "info --train --dump" 0 info "$MLP" --train --dump dump.onnx --batch-size 3; then
+    if expect_rc "info reads the dumped training graph" 0 info dump.onnx; then
+        check "dump: batch 3" grep -qx '  input: float32 \[3, 20\]' "$S/out"
+        check "dump: gradient ops" grep -q 'ai.onnxtrain:' "$S/out"
+    fi
+fi
+if expect_rc "info --train --dump --dim" 0 info "$GPT" --train --dump gpt.onnx --dim MatMuloutput_dim_1=16 --batch-size 2; then
+    expect_rc "info reads the dumped GPT training graph" 0 info gpt.onnx
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
