@@ -289,7 +289,11 @@ ot_status ot_conv_forward(ot_dtype dt, const ot_conv_geom *g, int64_t N, int64_t
     size_t es = dt == OT_FLOAT ? sizeof(float) : sizeof(double);
     int64_t Cg = C / G, Mg = M / G, Kc = Cg * g->kernel_size, P = g->col_size, ow = g->col[g->n - 1];
     bool identity = ot_conv_geom_is_identity(g);
-    if (Cg == 1 && !identity) {
+    /* Direct loops only for grouped (depthwise) convolutions: a plain
+       convolution of a one-channel image (a first layer) is a GEMM with
+       K = kernel size, which BLAS does several times faster (measured on the
+       shipped Fashion-MNIST CNN: 38% of the step in the direct loop). */
+    if (Cg == 1 && G > 1 && !identity) {
         if (dt == OT_FLOAT) depthwise_f32(g, N, C, M, X, W, B, Y);
         else depthwise_f64(g, N, C, M, X, W, B, Y);
         return OT_OK;

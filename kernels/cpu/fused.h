@@ -86,9 +86,8 @@ ot_status ot_fx_prog_check_types(const ot_fx_prog *p, const ot_dtype *in_dtypes)
 ot_dtype ot_fx_reg_dtype(const ot_fx_prog *p, const ot_dtype *in_dtypes, int r);
 
 /* y = op(x) on float32 as ot_unary_f32, except Erf and exact Gelu, which
-   use branch-free vectorised forms (libm's erff is scalar, ~5 ns an
-   element): erf within 2e-7 relative below |x| = 1 (Cephes' minimax
-   polynomial) and 6e-7 above (1 - erfc); Gelu as 0.5 x erfc(-x / sqrt 2).
+   use branch-free vectorised polynomials (libm's erff is scalar, ~5 ns an
+   element): erf within 2e-7 relative (1.5 ulp); Gelu within a few ulp.
    Used by every fused kernel, so fused results may differ from unfused
    Erf/Gelu by a few ulp. */
 void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n);

@@ -16,8 +16,11 @@
 
 #define FX_REGS (OT_FX_MAX_INPUTS + OT_FX_MAX_INS)
 
-/* erf(x), branch-free: x P(x^2) below |x| = 1 (Cephes erff's minimax
-   polynomial, 1.9e-7 relative), 1 - erfc(|x|) with x's sign above. */
+/* erf(x), branch-free and without exp or division: x P(x^2) below |x| = 1
+   (Cephes erff's minimax polynomial, 1.9e-7 relative); above, a degree-12
+   Chebyshev fit of erf on [1, 3.92] in u = (|x| - 2.46) / 1.46 (|x| clamped
+   there: erf rounds to 1 beyond), 9.2e-8 absolute in float32 arithmetic;
+   x's sign is put back. */
 static inline float fx_erff(float x) {
     const float z = x * x;
     float p = 7.853861353153693e-5f;
@@ -28,10 +31,40 @@ static inline float fx_erff(float x) {
     p = p * z - 3.761262582423300e-1f;
     p = p * z + 1.128379165726710e+0f;
     const float small = x * p;
-    const uint32_t xb = ot_fm_f2bits(x), sign = xb & 0x80000000u;
-    const float big = ot_fm_bits2f(ot_fm_f2bits(1.0f - ot_fast_erfcf(ot_fm_bits2f(xb & 0x7fffffffu))) | sign);
-    const uint32_t use_small = 0u - (uint32_t)((xb & 0x7fffffffu) < 0x3f800000u); /* |x| < 1 (NaN: big, propagates) */
-    return ot_fm_bits2f((ot_fm_f2bits(small) & use_small) | (ot_fm_f2bits(big) & ~use_small));
+    const uint32_t xb = ot_fm_f2bits(x), ab = xb & 0x7fffffffu, sign = xb & 0x80000000u;
+    /* min(|x|, 3.92) on the bits: float compares in a loop stop GCC from
+       vectorising it (see elementwise_fastmath.h) */
+    const uint32_t lim = 0x407ae148u, over = 0u - (uint32_t)(ab > lim); /* 3.92f */
+    const float u = (ot_fm_bits2f((ab & ~over) | (lim & over)) - 2.46f) * (1.0f / 1.46f);
+    float q = -8.599194116e-04f;
+    q = q * u + 1.629612991e-03f;
+    q = q * u + 2.283840673e-03f;
+    q = q * u - 9.083879180e-03f;
+    q = q * u + 8.065709844e-03f;
+    q = q * u + 6.526904646e-03f;
+    q = q * u - 2.869897336e-02f;
+    q = q * u + 4.509779066e-02f;
+    q = q * u - 4.500537366e-02f;
+    q = q * u + 3.060109727e-02f;
+    q = q * u - 1.393160224e-02f;
+    q = q * u + 3.878064919e-03f;
+    q = q * u + 9.994966984e-01f;
+    const uint32_t qb = ot_fm_f2bits(q), q_over = 0u - (uint32_t)(qb > 0x3f800000u); /* q > 1 (q > 0 here) */
+    const float big = ot_fm_bits2f(((qb & ~q_over) | (0x3f800000u & q_over)) | sign);
+    /* 1 <= |x| <= inf as one unsigned compare; below 1 and NaN (which the
+       polynomial propagates) take x P(x^2). */
+    const uint32_t use_big = 0u - (uint32_t)(ab - 0x3f800000u <= 0x40000000u);
+    return ot_fm_bits2f((ot_fm_f2bits(big) & use_big) | (ot_fm_f2bits(small) & ~use_big));
+}
+
+/* Exact Gelu: x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2 where that
+   is accurate, and erfc(-x / sqrt 2) / 2 in the lower tail (x < -2), where
+   1 + erf cancels. */
+static inline float fx_geluf(float x) {
+    const float e = 0.5f + 0.5f * fx_erff(0.70710678118654752440f * x);
+    const float tail = 0.5f * ot_fast_erfcf(-0.70710678118654752440f * x);
+    const uint32_t xb = ot_fm_f2bits(x), use_tail = 0u - (uint32_t)(xb > 0xc0000000u && xb <= 0xff800000u); /* x < -2 */
+    return x * ot_fm_bits2f((ot_fm_f2bits(tail) & use_tail) | (ot_fm_f2bits(e) & ~use_tail));
 }
 
 void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n) {
@@ -40,7 +73,7 @@ void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x
         for (int64_t i = 0; i < n; i++) y[i] = fx_erff(x[i]);
     } else if (op == OT_UN_GELU) {
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * ot_fast_erfcf(-0.70710678118654752440f * x[i]);
+        for (int64_t i = 0; i < n; i++) y[i] = fx_geluf(x[i]);
     } else {
         ot_unary_f32(op, p, x, y, n);
     }

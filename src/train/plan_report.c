@@ -2,8 +2,10 @@
  * "Reports and memory figures") for `onnxtrain info --train --plan` and
  * `onnxtrain bench`, and a drawing of the memory plan as SVG.
  *
- *   ops       nodes of the derived graph (forward, loss, backward)
- *   kernels   what one ot_trainer_step launches: every program step, then
+ *   ops       nodes of the derived graph (forward, loss, backward), before
+ *             fusion
+ *   kernels   what one ot_trainer_step launches: every program step (after
+ *             fusion; --no-fuse compiles the graph as derived), then
  *             per trained parameter one gradient copy (into the accumulated
  *             gradient) and one optimizer update (ot_trainer_update launches
  *             one update per parameter today, no multi-tensor grouping), two
@@ -319,8 +321,7 @@ ot_status ot_trainer_plan(ot_trainer *t, int64_t batch, int n_dims, const char *
     if (!s) {
         const ot_program *p = tp->prog;
         memset(out, 0, sizeof *out);
-        for (int i = 0; i < tp->g->n_nodes; i++) /* Nop: a slot left by fusion, not an op */
-            out->ops += strcmp(tp->g->nodes[i].op_type, "Nop") != 0;
+        out->ops = tp->unfused_nodes; /* the graph as derived; kernels count what fusion made of it */
         out->kernels = ot_kernel_count(t, tp);
         out->arena_bytes = p->plan.arena_bytes;
         out->lower_bound_bytes = p->plan.lower_bound_bytes;

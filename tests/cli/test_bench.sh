@@ -97,7 +97,8 @@ expect_rc "bench without --train" 2 bench "$MLP" "${SGD[@]}"
 expect_rc "bench --steps 0" 2 bench "$MLP" --train "${SGD[@]}" --steps 0
 expect_rc "bench --warmup x" 2 bench "$MLP" --train "${SGD[@]}" --warmup x
 expect_rc "bench --dim without =" 2 bench "$MLP" --train "${SGD[@]}" --dim batch
-expect_rc "bench --no-fuse (not implemented)" 2 bench "$MLP" --train "${SGD[@]}" --no-fuse
+expect_rc "bench --no-fuse=1" 2 bench "$MLP" --train "${SGD[@]}" --no-fuse=1
+expect_rc "info --no-fuse without --train" 2 info "$MLP" --no-fuse
 expect_rc "bench --recompute (not implemented)" 2 bench "$MLP" --train "${SGD[@]}" --recompute
 expect_rc "bench unknown option" 2 bench "$MLP" --train "${SGD[@]}" --bogus
 expect_rc "bench --train=1" 2 bench "$MLP" --train=1 "${SGD[@]}"
@@ -140,6 +141,15 @@ if expect_rc "bench --data" 0 bench "$MLP" --train "${SGD[@]}" --steps 4 --warmu
     check "bench --data: files" grep -q '"data": "files"' "$S/out"
 fi
 expect_rc "bench --data: fewer samples than a batch" 1 bench "$MLP" --train "${SGD[@]}" --batch-size 100000 "${MLP_DATA[@]}"
+if expect_rc "bench --no-fuse" 0 bench "$MLP" --train "${SGD[@]}" --steps 2 --warmup 1 "${T1[@]}" --no-fuse --json; then
+    check "bench --no-fuse: one object" one_object "${KEYS[@]}"
+    check "bench --no-fuse: not fused" grep -q '"fused": false' "$S/out"
+    LOSS_UNFUSED=$(num loss_last)
+    if expect_rc "bench fused, same steps" 0 bench "$MLP" --train "${SGD[@]}" --steps 2 --warmup 1 "${T1[@]}" --json; then
+        check "bench: fused and unfused losses agree" awk -v a="$LOSS_UNFUSED" -v b="$(num loss_last)" \
+            'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-5 * (b < 0 ? -b : b) + 1e-7) }'
+    fi
+fi
 if expect_rc "bench --accumulate 2" 0 bench "$MLP" --train "${SGD[@]}" --steps 2 --warmup 1 --batch-size 4 --accumulate 2 "${T1[@]}" --json; then
     check "bench --accumulate: samples per step" test "$(num batch)" = 8
 fi
@@ -180,6 +190,14 @@ if expect_rc "info --train --plan --json" 0 info "$MLP" --train --plan --json --
     check "info --plan: kernels > ops' steps" ge "$(num kernels)" 8
     check "info --plan-svg: an SVG" sh -c "head -c 200 plan.svg | grep -q '<svg' && tail -c 20 plan.svg | grep -q '</svg>'"
     check "info --plan-svg: rectangles with titles" grep -q '<rect .*><title>' plan.svg
+fi
+if expect_rc "info --train --plan --no-fuse" 0 info "$MLP" --train --plan --json --batch-size 16 --no-fuse; then
+    UNFUSED_KERNELS=$(num kernels)
+    UNFUSED_OPS=$(num ops)
+    if expect_rc "info --train --plan (fused)" 0 info "$MLP" --train --plan --json --batch-size 16; then
+        check "info --plan: fusion launches no more kernels" ge "$UNFUSED_KERNELS" "$(num kernels)"
+        check "info --plan: ops count the graph before fusion" test "$UNFUSED_OPS" = "$(num ops)"
+    fi
 fi
 if expect_rc "info --train --plan (text)" 0 info "$MLP" --train --plan --optimizer sgd --lr 0.1; then
     check "info --plan: MiB" grep -q '^  arena .* bytes (.* MiB)' "$S/out"

@@ -38,6 +38,7 @@ static const char info_help[] =
     "                    y: arena offset)\n"
     "  --dim NAME=N      size of a symbolic input dimension other than the batch\n"
     "                    (default 1); repeat\n"
+    "  --no-fuse         plan the step compiled without fusion (for comparison)\n"
     "\n"
     "exit status: 0 success, 1 the model cannot be read (or the training step\n"
     "cannot be built), 2 bad command line\n";
@@ -282,7 +283,7 @@ static int print_json(const ot_model *m, const model_summary *s) {
 /* ---- --train: what training would do ----------------------------------------- */
 
 typedef struct info_opts {
-    bool json, train, plan;
+    bool json, train, plan, no_fuse;
     const char *dump, *plan_svg;
     cli_dims dims;
 } info_opts;
@@ -292,7 +293,7 @@ static int info_option(cli_args *a, void *ctx) {
     info_opts *o = ctx;
     const char *v;
     bool *flag = !strcmp(a->opt, "--json") ? &o->json : !strcmp(a->opt, "--train") ? &o->train
-                 : !strcmp(a->opt, "--plan") ? &o->plan : NULL;
+                 : !strcmp(a->opt, "--plan") ? &o->plan : !strcmp(a->opt, "--no-fuse") ? &o->no_fuse : NULL;
     if (flag) {
         if (!cli_args_no_value(a)) return CLI_USAGE;
         *flag = true;
@@ -492,9 +493,10 @@ static int print_train_text(const char *path, const ot_model *m, const ot_traine
     if (io->plan && planned) {
         printf("plan (batch %lld):\n", (long long)c->batch_size);
         printf("  %-12s %lld  nodes of the training graph (forward, loss, backward)\n", "ops", (long long)ps->ops);
-        printf("  %-12s %lld  launches per step (program steps, then per parameter: gradient copy, "
+        printf("  %-12s %lld  launches per step (program steps%s, then per parameter: gradient copy, "
                "optimizer update%s)\n",
-               "kernels", (long long)ps->kernels, c->o.clip_grad_norm > 0 ? ", clipping" : "");
+               "kernels", (long long)ps->kernels, c->o.no_fuse ? ", not fused" : "",
+               c->o.clip_grad_norm > 0 ? ", clipping" : "");
         print_bytes_line("arena", ps->arena_bytes, "every transient tensor, planned");
         print_bytes_line("lower bound", ps->lower_bound_bytes, "most transient bytes live at once");
         print_bytes_line("naive", ps->naive_bytes, "every transient tensor in its own buffer");
@@ -630,7 +632,7 @@ static int info_main(int argc, char **argv) {
     if (rc) goto out;
     if (!io.train) {
         const char *needs = c.first_given ? c.first_given : io.dump ? "dump" : io.plan ? "plan"
-                          : io.plan_svg ? "plan-svg" : io.dims.n ? "dim" : NULL;
+                          : io.plan_svg ? "plan-svg" : io.dims.n ? "dim" : io.no_fuse ? "no-fuse" : NULL;
         if (needs) {
             rc = cli_usage(argv[0], "--%s needs --train", needs);
             goto out;
@@ -646,6 +648,7 @@ static int info_main(int argc, char **argv) {
         summary_free(&s);
         ot_model_free(m);
     } else {
+        c.o.no_fuse = io.no_fuse;
         rc = info_train(&c, &io);
     }
 out:
