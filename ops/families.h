@@ -15,7 +15,8 @@
     OT_FAMILY(reduce)      \
     OT_FAMILY(shape)       \
     OT_FAMILY(indexing)    \
-    OT_FAMILY(fused)
+    OT_FAMILY(fused)       \
+    OT_FAMILY(optimizer)
 
 #define OT_FAMILY(x) extern const ot_op_def ot_ops_##x[]; extern const int ot_ops_##x##_count;
 OT_FAMILIES

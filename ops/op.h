@@ -45,7 +45,11 @@ enum {
     OT_TRAIT_INPLACE = 1u << 1,     /* output may share the first input's buffer */
     OT_TRAIT_RANDOM = 1u << 2,      /* not a pure function of its inputs: never folded */
     OT_TRAIT_SHAPE_ONLY = 1u << 3,  /* reads only input shapes (Shape, Size): foldable early */
-    OT_TRAIT_ALIAS = 1u << 4        /* output is a view of input 0's bytes (Reshape, Identity...) */
+    OT_TRAIT_ALIAS = 1u << 4,       /* output is a view of input 0's bytes (Reshape, Identity...) */
+    OT_TRAIT_SIDE_EFFECT = 1u << 5  /* writes, in place, those of its inputs that are persistent mutable
+                                       slots (parameters, optimizer state: OptimizerUpdate): never folded
+                                       or dropped as dead; the schedule keeps each other reader of such
+                                       a slot before or after it, as in the graph's order */
 };
 
 struct ot_grad_ctx;

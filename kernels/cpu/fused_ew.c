@@ -84,6 +84,7 @@ typedef struct fx_job {
     ot_bcast it;                    /* operand 0: output shape; 1..n_in: inputs */
     char *in_base[OT_FX_MAX_INPUTS];
     char *out_base[OT_FX_MAX_OUTPUTS];
+    int out_of[FX_REGS];            /* per register: the output it is, or -1 */
     ot_dtype rdt[FX_REGS];          /* register dtypes */
     size_t res[FX_REGS];            /* their element sizes */
     int64_t row;                    /* reductions: elements per row (the last dim) */
@@ -130,11 +131,14 @@ static const void *fx_dense(const fx_job *j, const fx_tile *t, int r, int64_t n,
     return tmp;
 }
 
-static void fx_exec(fx_job *j, fx_tile *t, int i, int64_t n, char *slots, char *expand) {
+/* Instruction i over the tile of n elements at flat index `flat`.  An
+   output register is computed straight into the output. */
+static void fx_exec(fx_job *j, fx_tile *t, int i, int64_t flat, int64_t n, char *slots, char *expand) {
     const ot_fx_prog *p = j->p;
     const ot_fx_ins *in = &p->ins[i];
     const int r = p->n_in + i;
-    char *dst = slots + (size_t)in->slot * OT_FX_TILE * sizeof(double);
+    char *dst = j->out_of[r] >= 0 ? j->out_base[j->out_of[r]] + (size_t)flat * j->res[r]
+                                  : slots + (size_t)in->slot * OT_FX_TILE * sizeof(double);
     bool uni = true;
     if (in->a >= 0) uni = uni && t->uni[in->a];
     if (in->b >= 0) uni = uni && t->uni[in->b];
@@ -233,13 +237,13 @@ static void fx_run_span(fx_job *j, char *const *ptr, const int64_t *stride, int6
             t.ptr[k] = ptr[k] + t0 * stride[k];
             t.uni[k] = stride[k] == 0;
         }
-        for (int i = 0; i < p->n_ins; i++) fx_exec(j, &t, i, len, slots, expand);
-        for (int o = 0; o < p->n_out; o++) {
+        for (int i = 0; i < p->n_ins; i++) fx_exec(j, &t, i, flat + t0, len, slots, expand);
+        for (int o = 0; o < p->n_out; o++) { /* in place already, unless it came out uniform */
             const int r = p->out_reg[o];
             const size_t es = j->res[r];
             char *d = j->out_base[o] + (size_t)(flat + t0) * es;
             if (t.uni[r]) fx_fill(d, t.ptr[r], es, len);
-            else memcpy(d, t.ptr[r], (size_t)len * es);
+            else if (t.ptr[r] != d) memcpy(d, t.ptr[r], (size_t)len * es); /* an input passed through */
         }
         for (int q = 0; q < p->n_red; q++)
             fx_reduce(j, &t, p->red_reg[q], flat + t0, len, acc + (size_t)q * (size_t)j->row);
@@ -317,7 +321,11 @@ static ot_status fx_init(fx_job *j, const ot_fx_prog *p, const ot_tensor *const 
     OT_TRY(ot_bcast_init(&j->it, shape->rank, shape->dims, p->n_in + 1, ranks, dims, es));
     for (int i = 0; i < p->n_ins; i++) j->rdt[p->n_in + i] = p->ins[i].dtype;
     for (int r = 0; r < p->n_in + p->n_ins; r++) j->res[r] = ot_dtype_size(j->rdt[r]);
-    for (int o = 0; o < p->n_out; o++) j->out_base[o] = out[o]->data;
+    for (int r = 0; r < p->n_in + p->n_ins; r++) j->out_of[r] = -1;
+    for (int o = 0; o < p->n_out; o++) {
+        j->out_base[o] = out[o]->data;
+        if (p->out_reg[o] >= p->n_in && j->out_of[p->out_reg[o]] < 0) j->out_of[p->out_reg[o]] = o;
+    }
     j->row = shape->rank ? shape->dims[shape->rank - 1] : 1;
     return OT_OK;
 }
