@@ -67,7 +67,7 @@ static inline float fx_geluf(float x) {
     return x * ot_fm_bits2f((ot_fm_f2bits(tail) & use_tail) | (ot_fm_f2bits(e) & ~use_tail));
 }
 
-void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n) {
+OT_FX_CLONES void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n) {
     if (op == OT_UN_ERF) {
 #pragma omp simd
         for (int64_t i = 0; i < n; i++) y[i] = fx_erff(x[i]);

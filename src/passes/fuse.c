@@ -1,7 +1,7 @@
 /* The fusion pass's driver: per round, analyse the graph (ops, producers,
  * consumers, compile-time values), let one kind of group append its fused
- * nodes, then put them in place (ot_fuse_commit).  Rounds: GEMM epilogues,
- * then elementwise groups over the result. */
+ * nodes, then put them in place (ot_fuse_commit).  Rounds: transposes into
+ * products, GEMM epilogues, then elementwise groups over the result. */
 #include <string.h>
 
 #include "../../ops/grad.h"
@@ -316,7 +316,9 @@ out:
 static ot_status fuse_commit(ot_fuse_ctx *c) {
     ot_graph *g = c->g;
     int nn = g->n_nodes;
-    if (nn == c->n_orig) return OT_OK;
+    bool any = nn > c->n_orig;
+    for (int i = 0; i < c->n_orig && !any; i++) any = c->removed[i];
+    if (!any) return OT_OK;
     int *order = ot_malloc(sizeof(int) * (2 * (size_t)nn + 1)), n_order = 0;
     bool ok = false;
     ot_status s = order ? fuse_order(c, order, &n_order, &ok) : ot_error(OT_ERR_NOMEM, "out of memory");
@@ -393,6 +395,7 @@ ot_status ot_fuse(ot_graph *g, const ot_fuse_options *opt, ot_fuse_report *repor
     if (!g) return ot_error(OT_ERR_INVALID_ARG, "ot_fuse: NULL graph");
     if (!opt) opt = &none;
     rep.nodes_before = fuse_count_nodes(g);
+    if (!opt->no_gemm) OT_TRY(fuse_round(g, opt, &rep, ot_fuse_transposes));
     if (!opt->no_gemm) OT_TRY(fuse_round(g, opt, &rep, ot_fuse_gemm));
     if (!opt->no_elementwise) OT_TRY(fuse_round(g, opt, &rep, ot_fuse_elementwise));
     rep.nodes_after = fuse_count_nodes(g);

@@ -1,5 +1,7 @@
 /* Fusion: graph -> graph, after autodiff and before compilation.
  *
+ *   - Transposes of a product's operand (or of a Gemm's result) folded into
+ *     the product's transA / transB flags.
  *   - GEMM epilogues: Gemm or MatMul (A (..., K) x B (K, N)) followed by a
  *     bias Add and/or a unary activation becomes one FusedGemm (bias and
  *     activation applied per output panel while it is in cache).
@@ -32,12 +34,13 @@
 
 typedef struct ot_fuse_options {
     const bool *mutable_values; /* per value id, or NULL: initializers that change between runs */
-    bool no_gemm;               /* skip GEMM epilogues */
+    bool no_gemm;               /* skip transpose folding and GEMM epilogues */
     bool no_elementwise;        /* skip elementwise groups */
 } ot_fuse_options;
 
 typedef struct ot_fuse_report {
     int nodes_before, nodes_after; /* Nop slots not counted */
+    int transposes_folded;         /* Transpose nodes absorbed by matrix products */
     int gemm_epilogues;            /* FusedGemm nodes made */
     int elementwise_groups;        /* FusedElementwise nodes made */
     int elementwise_nodes;         /* the elementwise nodes they replaced */

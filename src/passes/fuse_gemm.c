@@ -1,5 +1,5 @@
-/* GEMM epilogues: Gemm, or MatMul of A (..., K) with a matrix B (K, N),
- * followed by
+/* GEMM epilogues: Gemm, or MatMul / FusedMatMul of A (..., K) with a matrix
+ * B (K, N), followed by
  *   - a bias Add (when the product has no C): the Add's other operand
  *     broadcasts along rows, (N), (1, .., N) or a scalar, and the product
  *     has no other consumer;
@@ -14,6 +14,7 @@
 
 #include "../../kernels/cpu/fused.h"
 #include "../../ops/elementwise_ops.h"
+#include "../../ops/grad.h"
 #include "fuse_internal.h"
 
 static bool fg_float(const ot_graph *g, int v) {
@@ -72,6 +73,10 @@ static bool fg_product(const ot_fuse_ctx *c, int i, fg_match *m) {
             if (!fg_float(g, n->inputs[2]) || g->values[n->inputs[2]].dtype != g->values[m->a].dtype) return false;
             m->bias = n->inputs[2];
         }
+    } else if (!strcmp(n->op_type, "FusedMatMul") && !strcmp(n->domain, OT_DOMAIN_TRAIN) && n->n_inputs == 2) {
+        /* transposes folded in by the previous round */
+        if (ot_attr_get_int(n, "transA", 0, &m->trans_a) || ot_attr_get_int(n, "transB", 0, &m->trans_b)) return false;
+        if (g->values[m->a].rank < 2 || (m->trans_a && g->values[m->a].rank != 2)) return false;
     } else if (!fg_is(n, "MatMul") || n->n_inputs != 2 || g->values[m->a].rank < 2) {
         return false;
     }

@@ -46,7 +46,8 @@ ot_status ot_fuse_attr_floats(ot_graph *g, int node, const char *name, const flo
 ot_status ot_fuse_attr_strings(ot_graph *g, int node, const char *name, const char *const *v, int n);
 ot_status ot_fuse_attr_doubles(ot_graph *g, int node, const char *name, const double *v, int n);
 
-/* The two kinds of groups: each appends its fused nodes. */
+/* The rounds: each appends its fused nodes (or edits products in place). */
+ot_status ot_fuse_transposes(ot_fuse_ctx *c);
 ot_status ot_fuse_gemm(ot_fuse_ctx *c);
 ot_status ot_fuse_elementwise(ot_fuse_ctx *c);
 

@@ -34,6 +34,10 @@ typedef struct ot_schedule_report {
     int moved;               /* steps whose position changed */
 } ot_schedule_report;
 
+/* The chosen order of p's steps as they stand (the graph's order):
+   order[i] is the index into p->steps of the i-th step to run. */
+ot_status ot_schedule_order(const ot_program *p, int *order, ot_schedule_report *report);
+
 /* Reorders p->steps (before ot_program_plan_memory).  p->unscheduled
    receives, per original position, the step's new index (NULL when the
    order is unchanged).  report may be NULL. */
@@ -45,8 +49,9 @@ ot_status ot_schedule(ot_program *p, ot_schedule_report *report);
    Aliasing as the planner does it (none with p->naive_plan). */
 ot_status ot_schedule_peak(const ot_program *p, const int *order, const size_t *ws, size_t *peak);
 
-/* OT_OK when `order` (a permutation of p's steps) respects every
-   dependency above; OT_ERR_INTERNAL naming the first violation. */
+/* OT_OK when `order` (over p's steps, which are in the graph's order) is a
+   permutation that respects every dependency above; OT_ERR_INTERNAL naming
+   the first violation. */
 ot_status ot_schedule_check(const ot_program *p, const int *order);
 
 #endif

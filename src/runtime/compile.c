@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../passes/schedule.h"
 #include "program.h"
 #include "workspace.h"
 
@@ -91,6 +92,7 @@ void ot_program_free(ot_program *p) {
     ot_free(p->bound_ids);
     ot_free(p->bound);
     ot_free(p->specialised);
+    ot_free(p->unscheduled);
     ot_free(p);
 }
 
@@ -229,7 +231,7 @@ static ot_status ot_compile_node(const ot_graph *g, int ni, const ot_compile_opt
         goto done;
     }
     if (s) goto done;
-    bool fold = (all_known && !(d->traits & OT_TRAIT_RANDOM)) || (d->traits & OT_TRAIT_SHAPE_ONLY);
+    bool fold = (all_known && !(d->traits & (OT_TRAIT_RANDOM | OT_TRAIT_SIDE_EFFECT))) || (d->traits & OT_TRAIT_SHAPE_ONLY);
     for (int k = 0; k < n->n_outputs; k++) {
         if (!out[k]) continue;
         if (!ot_dtype_size(out[k]->dtype)) {
@@ -307,6 +309,7 @@ static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, co
 #ifdef OT_PLAN_POISON
     p->poison = true; /* debug builds: every run starts from garbage, not zeros */
 #endif
+    if (!opt->no_schedule && (s = ot_schedule(p, NULL))) goto out; /* step order: lowest peak */
     s = ot_program_plan_memory(p);
 out:
     ot_free(seen);

@@ -8,6 +8,7 @@
 
 #include "../core/alloc.h"
 #include "../passes/liveness.h"
+#include "../passes/schedule.h"
 #include "program.h"
 
 void ot_program_free_memory(ot_program *p) {
@@ -41,6 +42,9 @@ static ot_status ot_program_place(ot_program *p) {
     ot_plan_report *r = &p->plan;
     r->arena_bytes = arena;
     r->lower_bound_bytes = ot_plan_lower_bound(p->bufs, p->n_bufs, OT_PLAN_ALIGN);
+    r->lower_bound_unscheduled_bytes = r->lower_bound_bytes;
+    if (p->unscheduled) /* the same figure for the graph's order, with the same scratch sizes */
+        OT_TRY(ot_schedule_peak(p, p->unscheduled, p->ws_need, &r->lower_bound_unscheduled_bytes));
     r->workspace_bytes = 0;
     for (int s = 0; s < p->n_steps; s++) r->workspace_bytes += ot_plan_round(p->ws_need[s], OT_PLAN_ALIGN);
     size_t naive = r->workspace_bytes;

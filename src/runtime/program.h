@@ -37,6 +37,8 @@ typedef enum ot_slot_kind {
 typedef struct ot_plan_report {
     size_t arena_bytes;       /* the one arena holding every transient buffer */
     size_t lower_bound_bytes; /* most transient bytes live at one step, after aliasing */
+    size_t lower_bound_unscheduled_bytes; /* the same in the graph's order of the steps, before the
+                                             schedule pass (src/passes/schedule.h) reordered them */
     size_t naive_bytes;       /* every transient tensor in its own buffer */
     size_t persistent_bytes;  /* mutable slots: parameters, BatchNorm statistics */
     size_t constant_bytes;    /* initializers, folded constants, specialised inputs */
@@ -76,6 +78,8 @@ typedef struct ot_program {
     bool naive_plan;      /* every transient value in its own buffer (reference for tests) */
     bool poison;          /* fill the arena with 0xFF before each run (tests: catches kernels
                              that read memory they did not write) */
+    int *unscheduled;     /* per step position in the graph's order: its index in `steps` after the
+                             schedule pass; NULL when the pass left the order as it was */
 } ot_program;
 
 typedef struct ot_compile_options {
@@ -84,6 +88,7 @@ typedef struct ot_compile_options {
     const bool *mutable_values; /* per value id, or NULL: initializers that change between runs */
     bool naive_plan;            /* no aliasing, no reuse: each transient value its own bytes */
     bool shapes_only;           /* infer and fold only: no memory plan (the program cannot run) */
+    bool no_schedule;           /* keep the graph's order of the steps (no schedule pass) */
 } ot_compile_options;
 
 /* Lists every node whose op (or its opset) is not supported, all at once. */

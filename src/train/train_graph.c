@@ -24,11 +24,14 @@ void ot_train_program_free(ot_train_program *p) {
     ot_free(p->bn_mean_out);
     ot_free(p->bn_var_out);
     ot_free(p->bn_count);
+    ot_free(p->upd_param);
+    ot_free(p->upd_steps);
+    ot_free(p->upd_state);
     ot_free(p);
 }
 
-bool ot_train_program_matches(const ot_train_program *p, ot_tensor *const *bound, bool eval) {
-    if (p->eval != eval) return false;
+bool ot_train_program_matches(const ot_train_program *p, ot_tensor *const *bound, bool eval, bool updates) {
+    if (p->eval != eval || p->updates != (updates && !eval)) return false;
     for (int k = 0; k < p->n_bound; k++)
         if (bound[k]->dtype != p->bound[k].dtype ||
             !ot_shape_equal(bound[k]->rank, bound[k]->dims, p->bound[k].rank, p->bound[k].dims))
@@ -236,15 +239,34 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
         }
     }
     /* ---- end of fusion hook ---- */
+    /* The optimizer update inside the program (optim_graph.c): after
+       fusion, bound after the seed as the lr. */
+    double lr_now = 0;
+    ot_tensor lr_desc = {0};
+    if (p->updates) {
+        if (p->n_bound + 2 > 64) st = ot_error(OT_ERR_UNSUPPORTED, "more than 62 model inputs");
+        else st = ot_train_attach_updates(t, p, &mut);
+        if (st) {
+            ot_free(mut);
+            return st;
+        }
+        opt.mutable_values = mut;
+        ot_tensor_set_shape(&lr_desc, OT_DOUBLE, 0, NULL);
+        lr_desc.data = &lr_now;
+        all[p->n_bound + 1] = &lr_desc;
+    }
+    opt.no_schedule = t->no_schedule;
     st = ot_program_compile(g, all, &opt, &p->prog);
     ot_free(mut);
     return st;
 }
 
-ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out) {
+ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, bool updates, ot_train_program **out) {
     ot_train_program *p = ot_calloc(1, sizeof *p);
     if (!p) return ot_error(OT_ERR_NOMEM, "out of memory");
     p->eval = eval;
+    p->updates = updates && !eval;
+    p->lr_input = -1;
     p->grad_of = ot_malloc(sizeof(int) * (size_t)(t->n_params + 1));
     p->bn_mean_out = ot_malloc(sizeof(int) * (size_t)(t->n_bn + 1));
     p->bn_var_out = ot_malloc(sizeof(int) * (size_t)(t->n_bn + 1));

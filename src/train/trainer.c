@@ -101,24 +101,31 @@ static void ot_trainer_drop_gradless(ot_trainer *t, const ot_train_program *p) {
     }
 }
 
+bool ot_trainer_updates_in_graph(const ot_trainer *t) { return !t->no_graph_update && !(t->o.clip_grad_norm > 0); }
+
 ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out) {
+    return ot_trainer_program_mode(t, bound, eval, !eval && ot_trainer_updates_in_graph(t), out);
+}
+
+ot_status ot_trainer_program_mode(ot_trainer *t, ot_tensor *const *bound, bool eval, bool updates, ot_train_program **out) {
     for (int i = 0; i < t->n_programs; i++) {
-        if (!ot_train_program_matches(t->programs[i], bound, eval)) continue;
+        if (!ot_train_program_matches(t->programs[i], bound, eval, updates)) continue;
         ot_train_program *p = t->programs[i];
         memmove(&t->programs[1], &t->programs[0], sizeof(ot_train_program *) * (size_t)i);
         t->programs[0] = p;
         *out = p;
-        return OT_OK;
+        /* state buffers a checkpoint replaced since: the program points at the new ones */
+        return p->updates ? ot_train_prepare_updates(t, p) : OT_OK;
     }
     ot_train_program *p;
-    OT_TRY(ot_train_program_build(t, bound, eval, &p));
+    OT_TRY(ot_train_program_build(t, bound, eval, updates, &p));
     if (!eval) ot_trainer_drop_gradless(t, p);
     if (t->n_programs == OT_TRAIN_PROGRAMS) ot_train_program_free(t->programs[--t->n_programs]);
     memmove(&t->programs[1], &t->programs[0], sizeof(ot_train_program *) * (size_t)t->n_programs);
     t->programs[0] = p;
     t->n_programs++;
     *out = p;
-    return OT_OK;
+    return p->updates ? ot_train_prepare_updates(t, p) : OT_OK;
 }
 
 static double ot_slot_scalar(const ot_train_program *p, int v) {
@@ -146,8 +153,9 @@ static ot_status ot_grad_add(ot_tensor *dst, const ot_tensor *src) {
     return OT_OK;
 }
 
-/* Runs p on the ordered binding (plus the seed when training). */
-static ot_status ot_run(ot_trainer *t, ot_train_program *p, ot_tensor **ordered, double scale, double *loss) {
+/* Runs p on the ordered binding (plus the seed when training, and the lr
+   when the update runs inside). */
+static ot_status ot_run(ot_trainer *t, ot_train_program *p, ot_tensor **ordered, double scale, double lr, double *loss) {
     /* A NaN loss stops training; in evaluation it is reported (a batch whose
        targets are all ignored has a NaN mean, as in PyTorch). */
     if (t->o.threads > 0) omp_set_num_threads(t->o.threads);
@@ -157,6 +165,10 @@ static ot_status ot_run(ot_trainer *t, ot_train_program *p, ot_tensor **ordered,
     ot_tensor_set_shape(&seed, p->prog->slots[p->loss].dtype, 0, NULL);
     seed.data = seed.dtype == OT_DOUBLE ? (void *)&seed64 : (void *)&seed32;
     ordered[p->n_bound] = &seed;
+    ot_tensor lr_t = {0};
+    ot_tensor_set_shape(&lr_t, OT_DOUBLE, 0, NULL);
+    lr_t.data = &lr;
+    if (p->updates) ordered[p->n_bound + 1] = &lr_t;
     OT_TRY(ot_program_run(p->prog, ordered, (uint64_t)t->steps));
     *loss = ot_slot_scalar(p, p->loss);
     if (!p->eval && !isfinite(*loss))
@@ -190,11 +202,24 @@ ot_status ot_trainer_accumulate(ot_trainer *t, int n, const char *const *names, 
     ot_tensor *ordered[65];
     int total = ot_graph_bound_input_count(t->model->graph) + (t->o.loss == OT_LOSS_OUTPUT ? 0 : 1);
     if (total > 63) return ot_error(OT_ERR_UNSUPPORTED, "more than 63 model inputs");
+    if (t->applied)
+        return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_accumulate: the previous micro-batch had scale 1, so it was a "
+                        "whole group and its update already ran; call ot_trainer_update first (each of a group of k "
+                        "micro-batches has scale 1/k)");
     OT_TRY(ot_trainer_bind(t, n, names, inputs, ordered));
+    /* A micro-batch of scale 1 that starts a group is the whole group: its
+       update can run inside the program, as its gradients complete. */
+    bool in_graph = ot_trainer_updates_in_graph(t) && scale == 1.0 && !t->pending;
     ot_train_program *p;
-    OT_TRY(ot_trainer_program(t, ordered, false, &p));
-    OT_TRY(ot_run(t, p, ordered, scale, loss));
-    for (int k = 0; k < t->n_params; k++) {
+    OT_TRY(ot_trainer_program_mode(t, ordered, false, in_graph, &p));
+    double lr = in_graph ? ot_lr_at(&t->sched, t->steps, t->o.total_steps) : 0;
+    OT_TRY(ot_run(t, p, ordered, scale, lr, loss));
+    if (in_graph) {
+        for (int i = 0; i < p->n_updated; i++) t->params[p->upd_param[i]].steps++;
+        t->applied = true;
+        t->applied_lr = lr;
+    }
+    for (int k = 0; k < t->n_params && !in_graph; k++) {
         ot_param *pr = &t->params[k];
         if (pr->kind != OT_PARAM_TRAINABLE || p->grad_of[k] < 0) continue;
         const ot_tensor *g = &p->prog->slots[p->grad_of[k]];
@@ -241,22 +266,35 @@ static ot_status ot_clip(ot_trainer *t) {
     return OT_OK;
 }
 
+ot_status ot_trainer_ensure_state(ot_trainer *t, int k) {
+    ot_param *p = &t->params[k];
+    int ns = ot_optim_state_count(t->optim.kind);
+    for (int s = 0; s < ns; s++) {
+        if (p->state[s]) continue;
+        OT_TRY(ot_tensor_new(p->data->dtype, p->data->rank, p->data->dims, &p->state[s]));
+        double init = ot_optim_state_initial_value(&t->optim, s);
+        for (int64_t i = 0; init != 0 && i < ot_tensor_numel(p->state[s]); i++)
+            ot_store_f64(p->state[s]->dtype, p->state[s]->data, i, init);
+    }
+    return OT_OK;
+}
+
 ot_status ot_trainer_update(ot_trainer *t, double *lr_used) {
     if (!t) return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_update: NULL trainer");
     if (!t->pending) return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_update: no gradients were accumulated since the last update");
+    if (t->applied) { /* the program updated the parameters (and their step counts) already */
+        t->steps++;
+        t->pending = t->applied = false;
+        if (lr_used) *lr_used = t->applied_lr;
+        return OT_OK;
+    }
     double lr = ot_lr_at(&t->sched, t->steps, t->o.total_steps);
     if (t->o.clip_grad_norm > 0) OT_TRY(ot_clip(t));
     int ns = ot_optim_state_count(t->optim.kind);
     for (int k = 0; k < t->n_params; k++) {
         ot_param *p = &t->params[k];
         if (!p->got_grad) continue; /* as PyTorch: a parameter without a gradient is not updated */
-        for (int s = 0; s < ns; s++) {
-            if (p->state[s]) continue;
-            OT_TRY(ot_tensor_new(p->data->dtype, p->data->rank, p->data->dims, &p->state[s]));
-            double init = ot_optim_state_initial_value(&t->optim, s);
-            for (int64_t i = 0; init != 0 && i < ot_tensor_numel(p->state[s]); i++)
-                ot_store_f64(p->state[s]->dtype, p->state[s]->data, i, init);
-        }
+        OT_TRY(ot_trainer_ensure_state(t, k));
         /* Per-parameter step: a parameter first reached by a gradient at a
            later step starts its momentum and bias corrections at 1, as in PyTorch. */
         ot_optim_coeffs co;
@@ -310,7 +348,7 @@ ot_status ot_trainer_evaluate(ot_trainer *t, int n, const char *const *names, ot
     OT_TRY(ot_trainer_bind(t, n, names, inputs, ordered));
     ot_train_program *p;
     OT_TRY(ot_trainer_program(t, ordered, true, &p));
-    OT_TRY(ot_run(t, p, ordered, 1.0, loss));
+    OT_TRY(ot_run(t, p, ordered, 1.0, 0, loss));
     if (correct && counted) {
         *correct = *counted = 0;
         if (p->class_axis >= 0)

@@ -47,6 +47,17 @@ typedef struct ot_train_program {
     int *bn_mean_out, *bn_var_out; /* per bn link: updated statistics (ONNX formula) or -1 */
     int64_t *bn_count;    /* per bn link: elements per channel in the batch */
     int unfused_nodes;    /* nodes of g before fusion (src/passes/fuse.h) */
+    /* The optimizer step inside the program (optim_graph.c): OptimizerUpdate
+       nodes update the parameters as their gradients complete, and the
+       gradients are not outputs.  The trainer fills upd_steps and binds the
+       lr before each run. */
+    bool updates;
+    int lr_input;         /* value id of the lr graph input (bound after the loss seed) */
+    int n_updated;        /* parameters the program updates */
+    int *upd_param;       /* [n_updated] param index, in the order of upd_steps */
+    int64_t *upd_steps;   /* [n_updated] 1-based step of each: the bytes of the steps initializers */
+    int *upd_state;       /* [n_updated * OT_OPTIM_MAX_STATE] state initializer value ids, -1 unused */
+    int n_update_nodes;   /* OptimizerUpdate nodes (groups) */
 } ot_train_program;
 
 #define OT_TRAIN_PROGRAMS 8
@@ -67,15 +78,41 @@ struct ot_trainer {
     ot_train_program *programs[OT_TRAIN_PROGRAMS];
     int64_t steps;         /* optimizer steps done */
     bool pending;          /* gradients accumulated since the last update */
+    /* The update inside the training program: used by a micro-batch of
+       scale 1 that starts a group (nothing pending) when there is no
+       gradient clipping, since such a micro-batch is the whole group. */
+    bool no_graph_update;  /* internal switch (tests): always the separate update path */
+    bool no_schedule;      /* internal switch (tests): compile in the graph's order */
+    bool applied;          /* the pending micro-batch's update already ran in the program */
+    double applied_lr;     /* its learning rate */
 };
 
-/* train_graph.c: derives (and compiles) the program for a binding. */
-ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out);
+/* train_graph.c: derives (and compiles) the program for a binding;
+   `updates`: with the optimizer update inside (training only). */
+ot_status ot_train_program_build(ot_trainer *t, ot_tensor *const *bound, bool eval, bool updates, ot_train_program **out);
 void ot_train_program_free(ot_train_program *p);
-bool ot_train_program_matches(const ot_train_program *p, ot_tensor *const *bound, bool eval);
+bool ot_train_program_matches(const ot_train_program *p, ot_tensor *const *bound, bool eval, bool updates);
 
-/* trainer.c: the cached program for a binding (features, labels). */
+/* optim_graph.c: appends the OptimizerUpdate nodes to p->g (after autodiff
+   and fusion), their lr input and steps/state initializers (marked in
+   *mutable_values, which grows with the graph's values), and drops the
+   gradients from the outputs. */
+ot_status ot_train_attach_updates(ot_trainer *t, ot_train_program *p, bool **mutable_values);
+/* Before a run of an updating program: each parameter's step, and its
+   state tensors' bytes in the program (a checkpoint may have replaced them). */
+ot_status ot_train_prepare_updates(ot_trainer *t, ot_train_program *p);
+
+/* trainer.c: the cached program for a binding (features, labels): for
+   training, the one a step of ot_trainer_step runs (the update inside
+   unless clipping or no_graph_update). */
 ot_status ot_trainer_program(ot_trainer *t, ot_tensor *const *bound, bool eval, ot_train_program **out);
+/* The same, choosing whether the update runs inside. */
+ot_status ot_trainer_program_mode(ot_trainer *t, ot_tensor *const *bound, bool eval, bool updates, ot_train_program **out);
+/* True when training programs may run the update inside (no clipping). */
+bool ot_trainer_updates_in_graph(const ot_trainer *t);
+/* Creates parameter k's optimizer state at its initial values if missing
+   (PyTorch creates it at the parameter's first step). */
+ot_status ot_trainer_ensure_state(ot_trainer *t, int k);
 
 /* examples.c: valid synthetic inputs for `batch` samples: features (floats
    random normal; integer inputs feeding a Gather within its axis size) then
