@@ -114,6 +114,11 @@ static void fx_fill(void *dst, const void *v, size_t es, int64_t n) {
     }
 }
 
+static void fx_fail(fx_job *j) {
+#pragma omp atomic write
+    j->failed = 1;
+}
+
 /* A 1-d tensor descriptor over a register: one element when uniform. */
 static ot_tensor fx_desc(const fx_job *j, const fx_tile *t, int r, int64_t n) {
     ot_tensor d;
@@ -166,7 +171,7 @@ static void fx_exec(fx_job *j, fx_tile *t, int i, int64_t flat, int64_t n, char 
         int64_t st[3] = {(int64_t)j->res[r], t->uni[in->a] ? 0 : (int64_t)j->res[in->a],
                          t->uni[in->b] ? 0 : (int64_t)j->res[in->b]};
         if (fn) fn(ptr, st, m, NULL);
-        else j->failed = 1;
+        else fx_fail(j);
         break;
     }
     default: { /* Pow, Where, Clip, Cast: the op's own kernel on descriptors */
@@ -189,7 +194,7 @@ static void fx_exec(fx_job *j, fx_tile *t, int i, int64_t flat, int64_t n, char 
             if (in->c >= 0) c.rank = 0;
             s = ot_cpu_clip(&a, in->b >= 0 ? &b : NULL, in->c >= 0 ? &c : NULL, &y);
         }
-        if (s) j->failed = 1;
+        if (s) fx_fail(j);
         break;
     }
     }

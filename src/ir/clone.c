@@ -55,9 +55,10 @@ ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out) 
         if (!g->inputs || !g->outputs || !g->inits || !g->opsets) fail = true;
     }
     if (!s && !fail) {
-        memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
-        memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
-        memcpy(g->inits, src->inits, sizeof(int) * (size_t)src->n_inits);
+        /* The source lists may be NULL when empty (memcpy needs valid pointers). */
+        if (src->n_inputs) memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
+        if (src->n_outputs) memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
+        if (src->n_inits) memcpy(g->inits, src->inits, sizeof(int) * (size_t)src->n_inits);
         g->n_inputs = src->n_inputs;
         g->n_outputs = src->n_outputs;
         g->n_inits = src->n_inits;

@@ -40,7 +40,8 @@ typedef struct ot_plan_report {
     size_t lower_bound_unscheduled_bytes; /* the same in the graph's order of the steps, before the
                                              schedule pass (src/passes/schedule.h) reordered them */
     size_t naive_bytes;       /* every transient tensor in its own buffer */
-    size_t persistent_bytes;  /* mutable slots: parameters, BatchNorm statistics */
+    size_t persistent_bytes;  /* mutable slots: parameters, BatchNorm statistics (and optimizer state
+                                 when the update runs inside the program) */
     size_t constant_bytes;    /* initializers, folded constants, specialised inputs */
     size_t workspace_bytes;   /* kernel scratch (included in the figures above) */
     int transient_values;     /* values living in the arena */

@@ -559,6 +559,7 @@ static void commit(loader *L, int64_t steps, bool pending) {
     }
     t->steps = steps;
     t->pending = pending;
+    t->applied = false; /* a restored group never has its update already applied */
 }
 
 ot_status ot_trainer_load_checkpoint(ot_trainer *t, const char *dir, const char *config, const char *ignore_keys,

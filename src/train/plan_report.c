@@ -292,7 +292,9 @@ static uint64_t ot_persistent_bytes(const ot_trainer *t, const ot_train_program 
         const ot_tensor *init = g->values[g->inits[i]].init;
         if (init) bytes += ot_tensor_nbytes(init);
     }
-    uint64_t per_param = 1 + (uint64_t)ot_optim_state_count(t->optim.kind);
+    /* Optimizer state per trained parameter, plus an accumulated gradient
+       buffer when the update runs outside the program (clipping, accumulation). */
+    uint64_t per_param = (tp->updates ? 0 : 1) + (uint64_t)ot_optim_state_count(t->optim.kind);
     for (int k = 0; k < t->n_params; k++)
         if (t->params[k].kind == OT_PARAM_TRAINABLE && tp->grad_of[k] >= 0)
             bytes += per_param * ot_tensor_nbytes(t->params[k].data);
@@ -300,7 +302,10 @@ static uint64_t ot_persistent_bytes(const ot_trainer *t, const ot_train_program 
 }
 
 static int64_t ot_kernel_count(const ot_trainer *t, const ot_train_program *tp) {
-    int64_t n = tp->prog->n_steps, per_param = 2 + (t->o.clip_grad_norm > 0 ? 2 : 0);
+    /* With the update inside the program (OptimizerUpdate steps) nothing runs
+       per parameter outside it; otherwise a gradient copy and an update each,
+       and two more with clipping (norm, scale). */
+    int64_t n = tp->prog->n_steps, per_param = tp->updates ? 0 : 2 + (t->o.clip_grad_norm > 0 ? 2 : 0);
     for (int k = 0; k < t->n_params; k++)
         if (t->params[k].kind == OT_PARAM_TRAINABLE && tp->grad_of[k] >= 0) n += per_param;
     for (int b = 0; b < t->n_bn; b++)

@@ -163,6 +163,7 @@ static int run_case(const char *dir, char *msg, size_t cap) {
     if (!st) st = ot_session_create(m, NULL, &s);
     if (st) {
         snprintf(msg, cap, "%s: %s", ot_status_name(st), ot_last_error());
+        ot_model_free(m);
         return st == OT_ERR_UNSUPPORTED ? RES_UNSUPPORTED : RES_FAIL;
     }
     int nsets;
@@ -229,7 +230,7 @@ static int run_forked(const char *dir, char *msg, size_t cap) {
         ssize_t w = write(fd[1], m, strlen(m));
         (void)w;
         close(fd[1]);
-        _exit(r);
+        exit(r); /* not _exit: LeakSanitizer checks the child on exit in sanitizer builds */
     }
     close(fd[1]);
     ssize_t n = read(fd[0], msg, cap - 1);
@@ -320,6 +321,8 @@ int main(int argc, char **argv) {
     }
     printf("conformance: %d passed, %d failed, %d unsupported (%d regressions against the expected list)\n", counts[0],
            counts[1], counts[2], regressions);
+    for (int i = 0; i < npassed; i++) free(passed[i]);
+    free(passed);
     if (rep) fclose(rep);
     if (pass_out) fclose(pass_out);
     return regressions ? 1 : 0;
