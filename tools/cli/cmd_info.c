@@ -493,10 +493,9 @@ static int print_train_text(const char *path, const ot_model *m, const ot_traine
     if (io->plan && planned) {
         printf("plan (batch %lld):\n", (long long)c->batch_size);
         printf("  %-12s %lld  nodes of the training graph (forward, loss, backward)\n", "ops", (long long)ps->ops);
-        printf("  %-12s %lld  launches per step (program steps%s, then per parameter: gradient copy, "
-               "optimizer update%s)\n",
-               "kernels", (long long)ps->kernels, c->o.no_fuse ? ", not fused" : "",
-               c->o.clip_grad_norm > 0 ? ", clipping" : "");
+        printf("  %-12s %lld  kernel launches per step, optimizer updates included%s%s\n", "kernels",
+               (long long)ps->kernels, c->o.no_fuse ? ", not fused" : "",
+               c->o.clip_grad_norm > 0 ? " (with clipping, outside the program)" : "");
         print_bytes_line("arena", ps->arena_bytes, "every transient tensor, planned");
         print_bytes_line("lower bound", ps->lower_bound_bytes, "most transient bytes live at once");
         print_bytes_line("naive", ps->naive_bytes, "every transient tensor in its own buffer");
