@@ -273,26 +273,13 @@ ot_status ot_conv_grad_weight_cpu(ot_kctx *c) {
 
 /* ======================= the rules ======================= */
 
-typedef struct shp {
-    ot_dtype dtype;
-    int rank;
-    int64_t dims[OT_MAX_RANK];
-} shp;
-
-static shp shape_of(const ot_grad_ctx *g, int v) {
-    const ot_tensor *t = ot_grad_value(g, v);
-    shp s = {t->dtype, t->rank, {0}};
-    memcpy(s.dims, t->dims, sizeof(int64_t) * (size_t)t->rank);
-    return s;
-}
-
 /* dX, dW, dB of Conv (transposed false) or ConvTranspose. */
 static ot_status conv_grad_rule(ot_grad_ctx *g, bool transposed) {
     int dY = ot_grad_dy(g, 0), X = ot_grad_x(g, 0), W = ot_grad_x(g, 1), B = ot_grad_x(g, 2);
     if (dY < 0) return OT_OK;
     /* The forward's geometry, resolved by the forward's own code. */
-    shp sx = shape_of(g, X), sw = shape_of(g, W), sb = {0};
-    if (B >= 0) sb = shape_of(g, B);
+    ot_grad_shape sx = ot_grad_shape_of(g, X), sw = ot_grad_shape_of(g, W), sb = {0};
+    if (B >= 0) sb = ot_grad_shape_of(g, B);
     ot_tensor tx = {.dtype = sx.dtype, .rank = sx.rank}, tw = {.dtype = sw.dtype, .rank = sw.rank};
     ot_tensor tb = {.dtype = sb.dtype, .rank = sb.rank};
     memcpy(tx.dims, sx.dims, sizeof tx.dims);

@@ -36,6 +36,19 @@ bool ot_grad_needs(const ot_grad_ctx *g, int i);   /* does forward input i need 
    you need (and never keep pointers into the graph's values across emits). */
 const ot_tensor *ot_grad_value(const ot_grad_ctx *g, int v);
 
+/* A copy of a value's dtype and shape, which stays valid across emits. */
+typedef struct ot_grad_shape {
+    ot_dtype dtype;
+    int rank;
+    int64_t dims[OT_MAX_RANK];
+} ot_grad_shape;
+static inline ot_grad_shape ot_grad_shape_of(const ot_grad_ctx *g, int v) {
+    const ot_tensor *t = ot_grad_value(g, v);
+    ot_grad_shape s = {t->dtype, t->rank, {0}};
+    for (int d = 0; d < t->rank; d++) s.dims[d] = t->dims[d];
+    return s;
+}
+
 /* Contributes dx as the gradient of forward input i.  A dx whose shape is a
    broadcast of the input's is summed back to the input's shape here. */
 ot_status ot_grad_set(ot_grad_ctx *g, int i, int dx);

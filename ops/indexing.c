@@ -4,7 +4,6 @@
  * Every index is validated before anything is written, so an out-of-range
  * index is an error naming the node, the index position and its value, and
  * the output is never half-updated.  Negative indices wrap as in numpy. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,18 +12,6 @@
 #include "src/core/alloc.h"
 
 static const ot_dtype IDX_TYPES[] = {OT_INT32, OT_INT64, OT_UNDEFINED};
-
-/* Parse-time error naming the node (no kctx exists yet). */
-static ot_status node_error(const ot_node *n, ot_status code, const char *fmt, ...) OT_PRINTF(3, 4);
-static ot_status node_error(const ot_node *n, ot_status code, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n->name && n->name[0]) return ot_error(code, "node '%s' (%s): %s", n->name, n->op_type, msg);
-    return ot_error(code, "%s node: %s", n->op_type, msg);
-}
 
 static int64_t prod(const int64_t *dims, int from, int to) {
     int64_t p = 1;
@@ -103,16 +90,16 @@ static ot_status parse_reduction(const ot_node *n, int64_t opset, ot_scatter_red
     *out = OT_REDUCE_NONE;
     if (!ot_node_attr(n, "reduction")) return OT_OK;
     if (opset < 16)
-        return node_error(n, OT_ERR_UNSUPPORTED, "attribute 'reduction' exists from opset 16 (the model uses %lld)",
-                          (long long)opset);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "attribute 'reduction' exists from opset 16 (the model uses %lld)",
+                             (long long)opset);
     if (!strcmp(s, "none")) *out = OT_REDUCE_NONE;
     else if (!strcmp(s, "add")) *out = OT_REDUCE_ADD;
     else if (!strcmp(s, "mul")) *out = OT_REDUCE_MUL;
     else if (!strcmp(s, "max") && opset >= 18) *out = OT_REDUCE_MAX;
     else if (!strcmp(s, "min") && opset >= 18) *out = OT_REDUCE_MIN;
     else
-        return node_error(n, OT_ERR_UNSUPPORTED, "reduction '%s' is not supported at opset %lld (none, add, mul%s)", s,
-                          (long long)opset, opset >= 18 ? ", max, min" : "; max and min need opset 18");
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "reduction '%s' is not supported at opset %lld (none, add, mul%s)", s,
+                             (long long)opset, opset >= 18 ? ", max, min" : "; max and min need opset 18");
     return OT_OK;
 }
 
@@ -139,9 +126,9 @@ static ot_status parse_gather_nd(const ot_node *n, int64_t opset, void *attrs) {
     axis_attrs *a = attrs;
     OT_TRY(ot_attr_get_int(n, "batch_dims", 0, &a->axis));
     if (opset < 12 && ot_node_attr(n, "batch_dims"))
-        return node_error(n, OT_ERR_UNSUPPORTED, "attribute 'batch_dims' exists from opset 12 (the model uses %lld)",
-                          (long long)opset);
-    if (a->axis < 0) return node_error(n, OT_ERR_PARSE, "batch_dims must be >= 0, got %lld", (long long)a->axis);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "attribute 'batch_dims' exists from opset 12 (the model uses %lld)",
+                             (long long)opset);
+    if (a->axis < 0) return ot_node_error(n, OT_ERR_PARSE, "batch_dims must be >= 0, got %lld", (long long)a->axis);
     return OT_OK;
 }
 
@@ -475,14 +462,14 @@ static ot_status parse_topk(const ot_node *n, int64_t opset, void *attrs) {
     OT_TRY(ot_attr_get_int(n, "sorted", 1, &a->sorted));
     OT_TRY(ot_attr_get_int(n, "k", -1, &a->k));
     if (opset < 11 && (ot_node_attr(n, "largest") || ot_node_attr(n, "sorted")))
-        return node_error(n, OT_ERR_UNSUPPORTED, "attributes 'largest' and 'sorted' exist from opset 11 (the model uses %lld)",
-                          (long long)opset);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "attributes 'largest' and 'sorted' exist from opset 11 (the model uses %lld)",
+                             (long long)opset);
     if (opset < 10 && a->k < 0)
-        return node_error(n, OT_ERR_PARSE, "attribute 'k' (>= 0) is required before opset 10");
+        return ot_node_error(n, OT_ERR_PARSE, "attribute 'k' (>= 0) is required before opset 10");
     if (opset >= 10 && ot_node_attr(n, "k"))
-        return node_error(n, OT_ERR_UNSUPPORTED, "from opset 10 k is the second input, not an attribute");
-    if (a->largest != 0 && a->largest != 1) return node_error(n, OT_ERR_PARSE, "largest must be 0 or 1");
-    if (a->sorted != 0 && a->sorted != 1) return node_error(n, OT_ERR_PARSE, "sorted must be 0 or 1");
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "from opset 10 k is the second input, not an attribute");
+    if (a->largest != 0 && a->largest != 1) return ot_node_error(n, OT_ERR_PARSE, "largest must be 0 or 1");
+    if (a->sorted != 0 && a->sorted != 1) return ot_node_error(n, OT_ERR_PARSE, "sorted must be 0 or 1");
     /* sorted=0 leaves the order unspecified: returning it sorted is valid. */
     return OT_OK;
 }

@@ -128,16 +128,6 @@ static ot_status check_indices(const ot_kctx *c, int nb, const int64_t *bounds, 
     return OT_OK;
 }
 
-static ot_status check_dy_shape(const ot_kctx *c, int rank, const int64_t *want) {
-    const ot_tensor *dy = c->in[0];
-    if (!ot_shape_equal(dy->rank, dy->dims, rank, want)) {
-        char a[160], b[160];
-        return ot_op_error(c, OT_ERR_SHAPE, "dy %s does not match the forward's output %s",
-                           ot_shape_str(dy->rank, dy->dims, a, sizeof a), ot_shape_str(rank, want, b, sizeof b));
-    }
-    return OT_OK;
-}
-
 /* dy float, indices int32/int64, a data shape; the axis normalised. */
 static ot_status gather_grad_common(const ot_kctx *c, int *axis) {
     const ot_index_grad_attrs *a = c->attrs;
@@ -166,7 +156,7 @@ static ot_status gather_grad_check(ot_kctx *c, int *axis) {
     for (int d = 0; d < *axis; d++) want[n++] = a->shape[d];
     for (int d = 0; d < ind->rank; d++) want[n++] = ind->dims[d];
     for (int d = *axis + 1; d < a->rank; d++) want[n++] = a->shape[d];
-    OT_TRY(check_dy_shape(c, n, want));
+    OT_TRY(ot_check_dy(c, n, want));
     if (ind->data) OT_TRY(check_indices(c, 1, &a->shape[*axis], *axis));
     return OT_OK;
 }
@@ -212,7 +202,7 @@ ot_status ot_gather_elements_grad_infer(ot_kctx *c) {
     int axis;
     OT_TRY(gather_grad_common(c, &axis));
     OT_TRY(elements_check(c, a->rank, a->shape, axis));
-    OT_TRY(check_dy_shape(c, c->in[1]->rank, c->in[1]->dims));
+    OT_TRY(ot_check_dy(c, c->in[1]->rank, c->in[1]->dims));
     set_dx(c);
     return OT_OK;
 }
@@ -255,7 +245,7 @@ static ot_status nd_grad_check(ot_kctx *c, int *b, int *k) {
     int n = 0;
     for (int d = 0; d < q - 1; d++) want[n++] = ind->dims[d];
     for (int d = *b + *k; d < r; d++) want[n++] = a->shape[d];
-    OT_TRY(check_dy_shape(c, n, want));
+    OT_TRY(ot_check_dy(c, n, want));
     if (ind->data) OT_TRY(check_indices(c, *k, &a->shape[*b], *b));
     return OT_OK;
 }

@@ -16,20 +16,6 @@
 #include "kernels/cpu/einsum.h"
 #include "src/core/alloc.h"
 
-/* A copy of a value's shape: ot_grad_value's pointer dies at the next emit. */
-typedef struct shp {
-    ot_dtype dtype;
-    int rank;
-    int64_t dims[OT_MAX_RANK];
-} shp;
-
-static shp shape_of(const ot_grad_ctx *g, int v) {
-    const ot_tensor *t = ot_grad_value(g, v);
-    shp s = {t->dtype, t->rank, {0}};
-    memcpy(s.dims, t->dims, sizeof(int64_t) * (size_t)t->rank);
-    return s;
-}
-
 static int64_t prod(int n, const int64_t *d) {
     int64_t p = 1;
     for (int i = 0; i < n; i++) p *= d[i];
@@ -66,7 +52,7 @@ static ot_status emit_gemm(ot_grad_ctx *g, int a, int b, bool ta, bool tb, float
     at[n_at++] = (ot_grad_attr){.name = "transB", .type = OT_ATTR_INT, .i = tb};
     if (alpha != 1.0f) at[n_at++] = (ot_grad_attr){.name = "alpha", .type = OT_ATTR_FLOAT, .f = alpha};
     if (opset < 11) {
-        OT_TRY(ot_grad_const_scalar(g, shape_of(g, a).dtype, 0.0, &in[2]));
+        OT_TRY(ot_grad_const_scalar(g, ot_grad_shape_of(g, a).dtype, 0.0, &in[2]));
         at[n_at++] = (ot_grad_attr){.name = "beta", .type = OT_ATTR_FLOAT, .f = 0.0f};
         if (opset < 7) at[n_at++] = (ot_grad_attr){.name = "broadcast", .type = OT_ATTR_INT, .i = 1};
     }
@@ -76,14 +62,15 @@ static ot_status emit_gemm(ot_grad_ctx *g, int a, int b, bool ta, bool tb, float
 /* op(a) op(b) with numpy batch broadcast: Gemm when both are 2-D, else
    FusedMatMul (or MatMul when nothing is transposed). */
 static ot_status emit_mm(ot_grad_ctx *g, int a, int b, bool ta, bool tb, int *out) {
-    if (shape_of(g, a).rank == 2 && shape_of(g, b).rank == 2) return emit_gemm(g, a, b, ta, tb, 1.0f, out);
+    if (ot_grad_shape_of(g, a).rank == 2 && ot_grad_shape_of(g, b).rank == 2)
+        return emit_gemm(g, a, b, ta, tb, 1.0f, out);
     if (!ta && !tb) return ot_grad_op2(g, "MatMul", a, b, out);
     return emit_fused(g, a, b, ta, tb, out);
 }
 
 /* Reshape v to rank r dims (skipped when the shape already matches). */
 static ot_status reshape(ot_grad_ctx *g, int v, int r, const int64_t *dims, int *out) {
-    shp s = shape_of(g, v);
+    ot_grad_shape s = ot_grad_shape_of(g, v);
     if (ot_shape_equal(s.rank, s.dims, r, dims)) {
         *out = v;
         return OT_OK;
@@ -94,7 +81,7 @@ static ot_status reshape(ot_grad_ctx *g, int v, int r, const int64_t *dims, int 
 /* Both operands of rank >= 2: Y (batch..., M, N) = op(A) op(B). */
 static ot_status mm_grad_nd(ot_grad_ctx *g, bool ta, bool tb) {
     int A = ot_grad_x(g, 0), B = ot_grad_x(g, 1), dY = ot_grad_dy(g, 0);
-    shp sa = shape_of(g, A), sb = shape_of(g, B), sy = shape_of(g, dY);
+    ot_grad_shape sa = ot_grad_shape_of(g, A), sb = ot_grad_shape_of(g, B), sy = ot_grad_shape_of(g, dY);
     int dx;
     if (ot_grad_needs(g, 0)) {
         if (!ta) OT_TRY(emit_mm(g, dY, B, false, !tb, &dx));
@@ -124,7 +111,7 @@ static ot_status mm_grad_nd(ot_grad_ctx *g, bool ta, bool tb) {
    column, and the unit dim is removed from Y. */
 static ot_status mm_grad_1d(ot_grad_ctx *g) {
     int A = ot_grad_x(g, 0), B = ot_grad_x(g, 1), dY = ot_grad_dy(g, 0);
-    shp sa = shape_of(g, A), sb = shape_of(g, B), sy = shape_of(g, dY);
+    ot_grad_shape sa = ot_grad_shape_of(g, A), sb = ot_grad_shape_of(g, B), sy = ot_grad_shape_of(g, dY);
     int dx;
     if (sa.rank == 1 && sb.rank == 1) { /* dot product: Y is a scalar */
         if (ot_grad_needs(g, 0)) {
@@ -184,7 +171,7 @@ static ot_status mm_grad_1d(ot_grad_ctx *g) {
 
 ot_status ot_matmul_grad(ot_grad_ctx *g) {
     if (ot_grad_dy(g, 0) < 0) return OT_OK;
-    shp sa = shape_of(g, ot_grad_x(g, 0)), sb = shape_of(g, ot_grad_x(g, 1));
+    ot_grad_shape sa = ot_grad_shape_of(g, ot_grad_x(g, 0)), sb = ot_grad_shape_of(g, ot_grad_x(g, 1));
     if (sa.rank == 1 || sb.rank == 1) return mm_grad_1d(g);
     return mm_grad_nd(g, false, false);
 }
@@ -192,7 +179,7 @@ ot_status ot_matmul_grad(ot_grad_ctx *g) {
 ot_status ot_fused_matmul_grad(ot_grad_ctx *g) {
     const fmm_attrs *at = ot_grad_attrs(g);
     if (ot_grad_dy(g, 0) < 0) return OT_OK;
-    shp sa = shape_of(g, ot_grad_x(g, 0)), sb = shape_of(g, ot_grad_x(g, 1));
+    ot_grad_shape sa = ot_grad_shape_of(g, ot_grad_x(g, 0)), sb = ot_grad_shape_of(g, ot_grad_x(g, 1));
     if (sa.rank == 1 || sb.rank == 1) {
         if (!at->ta && !at->tb) return mm_grad_1d(g);
         return ot_error(OT_ERR_UNSUPPORTED, "node '%s': FusedMatMul gradient with a 1-D operand and a transposed one",
@@ -227,7 +214,7 @@ ot_status ot_gemm_grad(ot_grad_ctx *g) {
         dx = dY;
         if (at->beta != 1.0f) {
             int beta;
-            OT_TRY(ot_grad_const_scalar(g, shape_of(g, dY).dtype, at->beta, &beta));
+            OT_TRY(ot_grad_const_scalar(g, ot_grad_shape_of(g, dY).dtype, at->beta, &beta));
             OT_TRY(ot_grad_op2(g, "Mul", dY, beta, &dx));
         }
         OT_TRY(ot_grad_set(g, 2, dx));
@@ -283,7 +270,7 @@ static ot_status emit_identity(ot_grad_ctx *g, ot_dtype dt, int64_t n, int *out)
 
 static ot_status einsum_grad_operand(ot_grad_ctx *g, const ot_einsum_shape *sh, const char *map, int k) {
     int n_in = sh->n_in, dY = ot_grad_dy(g, 0);
-    ot_dtype dt = shape_of(g, dY).dtype;
+    ot_dtype dt = ot_grad_shape_of(g, dY).dtype;
     int ops[OT_EINSUM_MAX_INPUTS], n_ops = 0;
     es_builder eq = {{0}, 0};
     /* dY, then the other operands as they are */
@@ -368,7 +355,7 @@ ot_status ot_einsum_grad(ot_grad_ctx *g) {
     int64_t dims[OT_EINSUM_MAX_INPUTS][OT_MAX_RANK];
     const int64_t *dp[OT_EINSUM_MAX_INPUTS];
     for (int i = 0; i < n_in; i++) {
-        shp s = shape_of(g, ot_grad_x(g, i));
+        ot_grad_shape s = ot_grad_shape_of(g, ot_grad_x(g, i));
         ranks[i] = s.rank;
         memcpy(dims[i], s.dims, sizeof(int64_t) * (size_t)s.rank);
         dp[i] = dims[i];

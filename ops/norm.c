@@ -5,7 +5,6 @@
  * gradient ops (BatchNormalizationGrad, LayerNormalizationGrad,
  * GroupNormalizationGrad): ops/norm_grad.c. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,21 +14,10 @@
 #include "src/core/dtype.h"
 #include "src/runtime/workspace.h"
 
-
-ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n->name && n->name[0]) return ot_error(code, "node '%s' (%s): %s", n->name, n->op_type, msg);
-    return ot_error(code, "%s node: %s", n->op_type, msg);
-}
-
 ot_status ot_norm_eps(const ot_node *n, ot_norm_attrs *a) {
     OT_TRY(ot_attr_get_float(n, "epsilon", 1e-5f, &a->epsilon));
     if (!(a->epsilon >= 0) || isinf(a->epsilon))
-        return ot_norm_parse_error(n, OT_ERR_PARSE, "epsilon = %g must be a finite value >= 0", (double)a->epsilon);
+        return ot_node_error(n, OT_ERR_PARSE, "epsilon = %g must be a finite value >= 0", (double)a->epsilon);
     return OT_OK;
 }
 
@@ -37,8 +25,8 @@ static ot_status ot_norm_stash(const ot_node *n, ot_norm_attrs *a) {
     int64_t st;
     OT_TRY(ot_attr_get_int(n, "stash_type", OT_FLOAT, &st));
     if (st != OT_FLOAT && st != OT_DOUBLE && st != OT_FLOAT16 && st != OT_BFLOAT16)
-        return ot_norm_parse_error(n, OT_ERR_UNSUPPORTED, "stash_type %lld is not a floating-point type (%s)",
-                                   (long long)st, OT_NORM_FLOATS);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "stash_type %lld is not a floating-point type (%s)",
+                             (long long)st, OT_NORM_FLOATS);
     a->stash_type = (ot_dtype)st;
     return OT_OK;
 }
@@ -115,23 +103,23 @@ static ot_status ot_bn_parse(const ot_node *n, int64_t opset, void *attrs) {
     if (opset < 9) {
         OT_TRY(ot_attr_get_int(n, "spatial", 1, &v));
         if (v != 1)
-            return ot_norm_parse_error(n, OT_ERR_UNSUPPORTED,
-                                       "spatial = %lld (per-activation statistics) is not supported; reshape X to "
-                                       "(N, C*D1*...*Dn) and use spatial = 1",
-                                       (long long)v);
+            return ot_node_error(n, OT_ERR_UNSUPPORTED,
+                                 "spatial = %lld (per-activation statistics) is not supported; reshape X to "
+                                 "(N, C*D1*...*Dn) and use spatial = 1",
+                                 (long long)v);
     } else if (ot_node_attr(n, "spatial")) {
-        return ot_norm_parse_error(n, OT_ERR_PARSE, "attribute spatial exists only up to opset 8 (model has opset %lld)",
-                                   (long long)opset);
+        return ot_node_error(n, OT_ERR_PARSE, "attribute spatial exists only up to opset 8 (model has opset %lld)",
+                             (long long)opset);
     }
     if (opset >= 14) {
         OT_TRY(ot_attr_get_int(n, "training_mode", 0, &v));
         if (v != 0 && v != 1)
-            return ot_norm_parse_error(n, OT_ERR_PARSE, "training_mode = %lld must be 0 or 1", (long long)v);
+            return ot_node_error(n, OT_ERR_PARSE, "training_mode = %lld must be 0 or 1", (long long)v);
         a->training = v == 1;
     } else if (ot_node_attr(n, "training_mode")) {
-        return ot_norm_parse_error(n, OT_ERR_PARSE,
-                                   "attribute training_mode exists from opset 14 (model has opset %lld)",
-                                   (long long)opset);
+        return ot_node_error(n, OT_ERR_PARSE,
+                             "attribute training_mode exists from opset 14 (model has opset %lld)",
+                             (long long)opset);
     }
     return OT_OK;
 }
@@ -336,8 +324,8 @@ static ot_status ot_lpn_parse(const ot_node *n, int64_t opset, void *attrs) {
     OT_TRY(ot_attr_get_int(n, "axis", -1, &a->axis));
     OT_TRY(ot_attr_get_int(n, "p", 2, &a->num_groups)); /* p shares the integer slot */
     if (a->num_groups != 1 && a->num_groups != 2)
-        return ot_norm_parse_error(n, OT_ERR_UNSUPPORTED, "p = %lld: LpNormalization supports p = 1 and p = 2",
-                                   (long long)a->num_groups);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "p = %lld: LpNormalization supports p = 1 and p = 2",
+                             (long long)a->num_groups);
     return OT_OK;
 }
 
@@ -393,7 +381,7 @@ static ot_status ot_mvn_parse(const ot_node *n, int64_t opset, void *attrs) {
     a->axis = 0; /* axes as a mask over [-OT_MAX_RANK, OT_MAX_RANK): bit (axis + OT_MAX_RANK) */
     for (int i = 0; i < cnt; i++) {
         if (axes[i] < -OT_MAX_RANK || axes[i] >= OT_MAX_RANK)
-            return ot_norm_parse_error(n, OT_ERR_PARSE, "axes[%d] = %lld is out of range", i, (long long)axes[i]);
+            return ot_node_error(n, OT_ERR_PARSE, "axes[%d] = %lld is out of range", i, (long long)axes[i]);
         a->axis |= (int64_t)1 << (axes[i] + OT_MAX_RANK);
     }
     return OT_OK;
@@ -446,13 +434,13 @@ static ot_status ot_gn_parse(const ot_node *n, int64_t opset, void *attrs) {
     memset(a, 0, sizeof *a);
     OT_TRY(ot_norm_eps(n, a));
     if (!ot_node_attr(n, "num_groups"))
-        return ot_norm_parse_error(n, OT_ERR_PARSE, "required attribute num_groups is missing");
+        return ot_node_error(n, OT_ERR_PARSE, "required attribute num_groups is missing");
     OT_TRY(ot_attr_get_int(n, "num_groups", 1, &a->num_groups));
     if (a->num_groups < 1)
-        return ot_norm_parse_error(n, OT_ERR_PARSE, "num_groups = %lld must be >= 1", (long long)a->num_groups);
+        return ot_node_error(n, OT_ERR_PARSE, "num_groups = %lld must be >= 1", (long long)a->num_groups);
     if (opset < 21 && ot_node_attr(n, "stash_type"))
-        return ot_norm_parse_error(n, OT_ERR_PARSE, "attribute stash_type exists from opset 21 (model has opset %lld)",
-                                   (long long)opset);
+        return ot_node_error(n, OT_ERR_PARSE, "attribute stash_type exists from opset 21 (model has opset %lld)",
+                             (long long)opset);
     return ot_norm_stash(n, a);
 }
 

@@ -26,7 +26,7 @@
 static ot_status ot_flag_attr(const ot_node *n, const char *name, bool *out) {
     int64_t v;
     OT_TRY(ot_attr_get_int(n, name, 0, &v));
-    if (v != 0 && v != 1) return ot_norm_parse_error(n, OT_ERR_PARSE, "%s = %lld must be 0 or 1", name, (long long)v);
+    if (v != 0 && v != 1) return ot_node_error(n, OT_ERR_PARSE, "%s = %lld must be 0 or 1", name, (long long)v);
     *out = v == 1;
     return OT_OK;
 }
@@ -244,8 +244,8 @@ ot_status ot_gn_grad_op_parse(const ot_node *n, int64_t opset, void *attrs) {
     OT_TRY(ot_norm_eps(n, a));
     OT_TRY(ot_attr_get_int(n, "num_groups", 0, &a->num_groups));
     if (a->num_groups < 1)
-        return ot_norm_parse_error(n, OT_ERR_PARSE, "num_groups = %lld must be >= 1 (required)",
-                                   (long long)a->num_groups);
+        return ot_node_error(n, OT_ERR_PARSE, "num_groups = %lld must be >= 1 (required)",
+                             (long long)a->num_groups);
     return ot_flag_attr(n, "per_channel", &a->per_channel);
 }
 

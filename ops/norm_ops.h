@@ -19,7 +19,6 @@ typedef struct ot_norm_attrs {
 #define OT_NORM_FLOATS "float32, float64, float16, bfloat16"
 
 /* Helpers of ops/norm.c (see there). */
-ot_status ot_norm_parse_error(const ot_node *n, ot_status code, const char *fmt, ...) OT_PRINTF(3, 4);
 ot_status ot_norm_eps(const ot_node *n, ot_norm_attrs *a);
 ot_status ot_norm_same_dtype(const ot_kctx *c, int i, const char *name);
 ot_status ot_norm_float_x(const ot_kctx *c, int min_rank);

@@ -94,8 +94,13 @@ static inline ot_tensor *ot_out(const ot_kctx *c, int i) { return i < c->n_out ?
 /* Error prefixed with the node's op type and name. */
 void ot_op_error_set(const ot_kctx *c, const char *fmt, ...) OT_PRINTF(2, 3);
 #define ot_op_error(c, code, ...) (ot_op_error_set((c), __VA_ARGS__), (ot_status)(code))
+/* The same from the node alone, where no kctx exists yet (parse, gradient rules). */
+void ot_node_error_set(const ot_node *n, const char *fmt, ...) OT_PRINTF(2, 3);
+#define ot_node_error(n, code, ...) (ot_node_error_set((n), __VA_ARGS__), (ot_status)(code))
 /* Error when in[i]'s dtype is not in the list (terminated by OT_UNDEFINED). */
 ot_status ot_check_dtype(const ot_kctx *c, int i, const ot_dtype *allowed);
+/* For gradient ops: error unless in[0] (dy) has the forward output's shape. */
+ot_status ot_check_dy(const ot_kctx *c, int rank, const int64_t *want);
 /* Sets out[i]'s dtype and shape when that output is requested. */
 void ot_set_out(ot_kctx *c, int i, ot_dtype dtype, int rank, const int64_t *dims);
 

@@ -38,13 +38,6 @@ typedef struct ot_pool_attrs {
     int64_t input_shape[OT_MAX_RANK]; /* AveragePoolGrad: the forward X's shape (n + 2 dims) */
 } ot_pool_attrs;
 
-static ot_status ot_pool_parse_error(const ot_node *n, ot_status code, const char *what_in) {
-    char what[512]; /* what_in may be the thread's error buffer, which ot_error rewrites */
-    snprintf(what, sizeof what, "%s", what_in);
-    if (n->name && n->name[0]) return ot_error(code, "node '%s' (%s): %s", n->name, n->op_type, what);
-    return ot_error(code, "%s node: %s", n->op_type, what);
-}
-
 /* An optional ints attribute of exactly `want` values, else `dflt` for all. */
 static ot_status ot_pool_ints(const ot_node *n, const char *name, int want, int64_t dflt, int64_t *out) {
     const int64_t *v;
@@ -52,11 +45,9 @@ static ot_status ot_pool_ints(const ot_node *n, const char *name, int want, int6
     OT_TRY(ot_attr_get_ints(n, name, &v, &cnt));
     for (int i = 0; i < want; i++) out[i] = cnt < 0 ? dflt : 0;
     if (cnt < 0) return OT_OK;
-    if (cnt != want) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "attribute %s has %d values; expected %d for this kernel_shape", name, cnt, want);
-        return ot_pool_parse_error(n, OT_ERR_PARSE, msg);
-    }
+    if (cnt != want)
+        return ot_node_error(n, OT_ERR_PARSE, "attribute %s has %d values; expected %d for this kernel_shape", name,
+                             cnt, want);
     memcpy(out, v, (size_t)want * sizeof *out);
     return OT_OK;
 }
@@ -64,11 +55,7 @@ static ot_status ot_pool_ints(const ot_node *n, const char *name, int want, int6
 static ot_status ot_pool_flag(const ot_node *n, const char *name, bool *out) {
     int64_t v;
     OT_TRY(ot_attr_get_int(n, name, 0, &v));
-    if (v != 0 && v != 1) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "attribute %s = %lld must be 0 or 1", name, (long long)v);
-        return ot_pool_parse_error(n, OT_ERR_PARSE, msg);
-    }
+    if (v != 0 && v != 1) return ot_node_error(n, OT_ERR_PARSE, "attribute %s = %lld must be 0 or 1", name, (long long)v);
     *out = v != 0;
     return OT_OK;
 }
@@ -79,13 +66,10 @@ static ot_status ot_pool_parse_common(const ot_node *n, ot_pool_kind kind, ot_po
     const int64_t *k;
     int nk;
     OT_TRY(ot_attr_get_ints(n, "kernel_shape", &k, &nk));
-    if (nk < 0) return ot_pool_parse_error(n, OT_ERR_PARSE, "required attribute kernel_shape is missing");
-    if (!ot_cpu_pool_dims_ok(nk)) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%d-D pooling (kernel_shape of %d values): only 1-D, 2-D and 3-D are supported", nk,
-                 nk);
-        return ot_pool_parse_error(n, OT_ERR_UNSUPPORTED, msg);
-    }
+    if (nk < 0) return ot_node_error(n, OT_ERR_PARSE, "required attribute kernel_shape is missing");
+    if (!ot_cpu_pool_dims_ok(nk))
+        return ot_node_error(n, OT_ERR_UNSUPPORTED,
+                             "%d-D pooling (kernel_shape of %d values): only 1-D, 2-D and 3-D are supported", nk, nk);
     a->n = nk;
     memcpy(a->kernel, k, (size_t)nk * sizeof *k);
     OT_TRY(ot_pool_ints(n, "strides", nk, 1, a->strides));
@@ -94,7 +78,7 @@ static ot_status ot_pool_parse_common(const ot_node *n, ot_pool_kind kind, ot_po
     const char *ap;
     OT_TRY(ot_attr_get_string(n, "auto_pad", "NOTSET", &ap));
     ot_status s = ot_auto_pad_parse(ap, &a->auto_pad);
-    if (s) return ot_pool_parse_error(n, s, ot_last_error());
+    if (s) return ot_node_error(n, s, "%s", ot_last_error());
     OT_TRY(ot_pool_flag(n, "ceil_mode", &a->ceil_mode));
     return OT_OK;
 }
@@ -105,7 +89,7 @@ static ot_status ot_maxpool_parse(const ot_node *n, int64_t opset, void *attrs) 
     OT_TRY(ot_pool_parse_common(n, OT_POOL_KIND_MAX, a));
     int64_t so;
     OT_TRY(ot_attr_get_int(n, "storage_order", 0, &so));
-    if (so != 0 && so != 1) return ot_pool_parse_error(n, OT_ERR_PARSE, "storage_order must be 0 (row major) or 1 (column major)");
+    if (so != 0 && so != 1) return ot_node_error(n, OT_ERR_PARSE, "storage_order must be 0 (row major) or 1 (column major)");
     a->col_major = so == 1;
     return OT_OK;
 }
@@ -119,7 +103,7 @@ static ot_status ot_avgpool_parse(const ot_node *n, int64_t opset, void *attrs) 
 
 static ot_status ot_lp_p(const ot_node *n, int64_t *p) {
     OT_TRY(ot_attr_get_int(n, "p", 2, p));
-    if (*p < 1) return ot_pool_parse_error(n, OT_ERR_PARSE, "attribute p must be >= 1");
+    if (*p < 1) return ot_node_error(n, OT_ERR_PARSE, "attribute p must be >= 1");
     return OT_OK;
 }
 
@@ -331,15 +315,12 @@ static ot_status ot_avgpool_grad_parse(const ot_node *n, int64_t opset, void *at
     const int64_t *v;
     int cnt;
     OT_TRY(ot_attr_get_ints(n, "input_shape", &v, &cnt));
-    if (cnt != a->n + 2) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "attribute input_shape must list the %d dims of the forward X (it has %d)", a->n + 2,
-                 cnt < 0 ? 0 : cnt);
-        return ot_pool_parse_error(n, OT_ERR_PARSE, msg);
-    }
+    if (cnt != a->n + 2)
+        return ot_node_error(n, OT_ERR_PARSE, "attribute input_shape must list the %d dims of the forward X (it has %d)",
+                             a->n + 2, cnt < 0 ? 0 : cnt);
     memcpy(a->input_shape, v, (size_t)cnt * sizeof *v);
     for (int i = 0; i < cnt; i++)
-        if (v[i] < 0) return ot_pool_parse_error(n, OT_ERR_PARSE, "attribute input_shape has a negative dim");
+        if (v[i] < 0) return ot_node_error(n, OT_ERR_PARSE, "attribute input_shape has a negative dim");
     return OT_OK;
 }
 

@@ -71,14 +71,27 @@ ot_status ot_need_value(ot_kctx *c, int i) {
     return OT_NEED_VALUE;
 }
 
-void ot_op_error_set(const ot_kctx *c, const char *fmt, ...) {
+/* Formats into a local buffer first: an argument may be the thread's error
+   message (ot_last_error()), which ot_error_set rewrites. */
+static void node_error_vset(const ot_node *n, const char *fmt, va_list ap) {
     char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (n && n->name && n->name[0]) ot_error_set("node '%s' (%s): %s", n->name, n->op_type, msg);
+    else ot_error_set("%s node: %s", n ? n->op_type : "?", msg);
+}
+
+void ot_op_error_set(const ot_kctx *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    node_error_vset(c->node, fmt, ap);
     va_end(ap);
-    if (c->node && c->node->name && c->node->name[0]) ot_error_set("node '%s' (%s): %s", c->node->name, c->node->op_type, msg);
-    else ot_error_set("%s node: %s", c->node ? c->node->op_type : "?", msg);
+}
+
+void ot_node_error_set(const ot_node *n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    node_error_vset(n, fmt, ap);
+    va_end(ap);
 }
 
 ot_status ot_check_dtype(const ot_kctx *c, int i, const ot_dtype *allowed) {
@@ -88,6 +101,16 @@ ot_status ot_check_dtype(const ot_kctx *c, int i, const ot_dtype *allowed) {
         if (*a == t->dtype) return OT_OK;
     return ot_op_error(c, OT_ERR_UNSUPPORTED, "input %d has type %s, which this op does not support", i,
                        ot_dtype_name(t->dtype));
+}
+
+ot_status ot_check_dy(const ot_kctx *c, int rank, const int64_t *want) {
+    const ot_tensor *dy = c->in[0];
+    if (!ot_shape_equal(dy->rank, dy->dims, rank, want)) {
+        char a[160], b[160];
+        return ot_op_error(c, OT_ERR_SHAPE, "dy %s does not match the forward's output %s",
+                           ot_shape_str(dy->rank, dy->dims, a, sizeof a), ot_shape_str(rank, want, b, sizeof b));
+    }
+    return OT_OK;
 }
 
 void ot_set_out(ot_kctx *c, int i, ot_dtype dtype, int rank, const int64_t *dims) {

@@ -3,7 +3,6 @@
  * (Reshape, Flatten, Squeeze, Unsqueeze, Shape, Size), Transpose, and the
  * family's table.  Concat/Split/Slice/Expand/Tile are in shape_copy.c, Pad and
  * Trilu in shape_pad.c, Constant/ConstantOfShape/Range/OneHot in shape_create.c. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,16 +11,6 @@
 #include "shape_ops.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-ot_status ot_shape_node_error(const ot_node *n, ot_status code, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n->name && n->name[0]) return ot_error(code, "node '%s' (%s): %s", n->name, n->op_type, msg);
-    return ot_error(code, "%s node: %s", n->op_type, msg);
-}
 
 ot_status ot_shape_check_movable(const ot_kctx *c, int i) {
     const ot_tensor *t = ot_in(c, i);
@@ -79,7 +68,7 @@ static ot_status ot_reshape_parse(const ot_node *n, int64_t opset, void *attrs) 
     (void)opset; /* allowzero exists from opset 14; its default keeps older semantics */
     OT_TRY(ot_attr_get_int(n, "allowzero", 0, &a->allowzero));
     if (a->allowzero != 0 && a->allowzero != 1)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "allowzero must be 0 or 1, got %lld", (long long)a->allowzero);
+        return ot_node_error(n, OT_ERR_PARSE, "allowzero must be 0 or 1, got %lld", (long long)a->allowzero);
     return OT_OK;
 }
 
@@ -149,13 +138,13 @@ static ot_status ot_squeeze_parse(const ot_node *n, int64_t opset, void *attrs) 
     const int64_t *axes;
     OT_TRY(ot_attr_get_ints(n, "axes", &axes, &a->n_axes));
     if (a->n_axes >= 0 && opset >= 13)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "from opset 13 'axes' is an input, not an attribute");
+        return ot_node_error(n, OT_ERR_PARSE, "from opset 13 'axes' is an input, not an attribute");
     if (a->n_axes > OT_MAX_RANK)
-        return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "%d axes exceed the rank limit of %d", a->n_axes,
-                                   OT_MAX_RANK);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "%d axes exceed the rank limit of %d", a->n_axes,
+                             OT_MAX_RANK);
     for (int k = 0; k < a->n_axes; k++) a->axes[k] = axes[k];
     if (a->n_axes < 0 && opset < 13 && !strcmp(n->op_type, "Unsqueeze"))
-        return ot_shape_node_error(n, OT_ERR_PARSE, "attribute 'axes' is required");
+        return ot_node_error(n, OT_ERR_PARSE, "attribute 'axes' is required");
     return OT_OK;
 }
 
@@ -225,8 +214,8 @@ static ot_status ot_transpose_parse(const ot_node *n, int64_t opset, void *attrs
     (void)opset;
     OT_TRY(ot_attr_get_ints(n, "perm", &perm, &a->n_perm));
     if (a->n_perm > OT_MAX_RANK)
-        return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "perm has %d entries; the rank limit is %d", a->n_perm,
-                                   OT_MAX_RANK);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "perm has %d entries; the rank limit is %d", a->n_perm,
+                             OT_MAX_RANK);
     for (int k = 0; k < a->n_perm; k++) a->perm[k] = perm[k];
     return OT_OK;
 }

@@ -11,7 +11,7 @@
 ot_status ot_concat_parse(const ot_node *n, int64_t opset, void *attrs) {
     ot_axis_attrs *a = attrs;
     (void)opset;
-    if (!ot_node_attr(n, "axis")) return ot_shape_node_error(n, OT_ERR_PARSE, "attribute 'axis' is required");
+    if (!ot_node_attr(n, "axis")) return ot_node_error(n, OT_ERR_PARSE, "attribute 'axis' is required");
     return ot_attr_get_int(n, "axis", 0, &a->axis);
 }
 
@@ -72,20 +72,20 @@ ot_status ot_split_parse(const ot_node *n, int64_t opset, void *attrs) {
     OT_TRY(ot_attr_get_int(n, "num_outputs", 0, &a->num_outputs));
     a->has_split_attr = ot_node_attr(n, "split") != NULL;
     if (a->has_split_attr && opset >= 13)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "from opset 13 'split' is an input, not an attribute");
+        return ot_node_error(n, OT_ERR_PARSE, "from opset 13 'split' is an input, not an attribute");
     if (ot_node_attr(n, "num_outputs")) {
-        if (opset < 18) return ot_shape_node_error(n, OT_ERR_PARSE, "attribute 'num_outputs' needs opset 18");
+        if (opset < 18) return ot_node_error(n, OT_ERR_PARSE, "attribute 'num_outputs' needs opset 18");
         if (a->num_outputs != n->n_outputs)
-            return ot_shape_node_error(n, OT_ERR_PARSE, "num_outputs is %lld but the node has %d outputs",
-                                       (long long)a->num_outputs, n->n_outputs);
+            return ot_node_error(n, OT_ERR_PARSE, "num_outputs is %lld but the node has %d outputs",
+                                 (long long)a->num_outputs, n->n_outputs);
     }
     if (a->has_split_attr) {
         const int64_t *s;
         int cnt;
         OT_TRY(ot_attr_get_ints(n, "split", &s, &cnt));
         if (cnt != n->n_outputs)
-            return ot_shape_node_error(n, OT_ERR_PARSE, "'split' has %d entries but the node has %d outputs", cnt,
-                                       n->n_outputs);
+            return ot_node_error(n, OT_ERR_PARSE, "'split' has %d entries but the node has %d outputs", cnt,
+                                 n->n_outputs);
     }
     return OT_OK;
 }
@@ -193,8 +193,8 @@ static ot_status ot_slice_attr_list(const ot_node *n, const char *name, int64_t 
     const int64_t *v;
     OT_TRY(ot_attr_get_ints(n, name, &v, count));
     if (*count > OT_MAX_RANK)
-        return ot_shape_node_error(n, OT_ERR_SHAPE, "'%s' has %d entries, more than the rank limit %d", name, *count,
-                                   OT_MAX_RANK);
+        return ot_node_error(n, OT_ERR_SHAPE, "'%s' has %d entries, more than the rank limit %d", name, *count,
+                             OT_MAX_RANK);
     for (int k = 0; k < *count; k++) out[k] = v[k];
     return OT_OK;
 }
@@ -204,15 +204,15 @@ ot_status ot_slice_parse(const ot_node *n, int64_t opset, void *attrs) {
     int ne;
     bool any = ot_node_attr(n, "starts") || ot_node_attr(n, "ends") || ot_node_attr(n, "axes");
     if (opset >= 10) {
-        if (any) return ot_shape_node_error(n, OT_ERR_PARSE, "from opset 10 starts/ends/axes are inputs, not attributes");
+        if (any) return ot_node_error(n, OT_ERR_PARSE, "from opset 10 starts/ends/axes are inputs, not attributes");
         return OT_OK;
     }
     OT_TRY(ot_slice_attr_list(n, "starts", a->starts, &a->n));
     OT_TRY(ot_slice_attr_list(n, "ends", a->ends, &ne));
     OT_TRY(ot_slice_attr_list(n, "axes", a->axes, &a->n_axes));
-    if (a->n < 0 || ne < 0) return ot_shape_node_error(n, OT_ERR_PARSE, "attributes 'starts' and 'ends' are required");
+    if (a->n < 0 || ne < 0) return ot_node_error(n, OT_ERR_PARSE, "attributes 'starts' and 'ends' are required");
     if (ne != a->n || (a->n_axes >= 0 && a->n_axes != a->n))
-        return ot_shape_node_error(n, OT_ERR_PARSE, "starts, ends and axes must have the same length");
+        return ot_node_error(n, OT_ERR_PARSE, "starts, ends and axes must have the same length");
     return OT_OK;
 }
 

@@ -21,32 +21,32 @@ ot_status ot_constant_parse(const ot_node *n, int64_t opset, void *attrs) {
     for (int i = 0; i < (int)(sizeof ot_const_attr_names / sizeof ot_const_attr_names[0]); i++) {
         const ot_attr *x = ot_node_attr(n, ot_const_attr_names[i]);
         if (!x) continue;
-        if (at) return ot_shape_node_error(n, OT_ERR_PARSE, "exactly one value attribute allowed; found '%s' and '%s'",
-                                           ot_const_attr_names[found], ot_const_attr_names[i]);
+        if (at) return ot_node_error(n, OT_ERR_PARSE, "exactly one value attribute allowed; found '%s' and '%s'",
+                                     ot_const_attr_names[found], ot_const_attr_names[i]);
         at = x;
         found = i;
     }
-    if (!at) return ot_shape_node_error(n, OT_ERR_PARSE, "no value attribute");
+    if (!at) return ot_node_error(n, OT_ERR_PARSE, "no value attribute");
     switch (found) {
     case 0:
     case 1:
         if ((at->type != OT_ATTR_TENSOR && at->type != OT_ATTR_SPARSE_TENSOR) || !at->t)
-            return ot_shape_node_error(n, OT_ERR_PARSE, "attribute '%s' must be a tensor", at->name);
+            return ot_node_error(n, OT_ERR_PARSE, "attribute '%s' must be a tensor", at->name);
         if (ot_dtype_size(at->t->dtype) == 0)
-            return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "constants of type %s are not supported",
-                                       ot_dtype_name(at->t->dtype));
+            return ot_node_error(n, OT_ERR_UNSUPPORTED, "constants of type %s are not supported",
+                                 ot_dtype_name(at->t->dtype));
         if (!at->t->data && ot_tensor_numel(at->t) > 0)
-            return ot_shape_node_error(n, OT_ERR_PARSE, "attribute '%s' holds no data", at->name);
+            return ot_node_error(n, OT_ERR_PARSE, "attribute '%s' holds no data", at->name);
         a->kind = OT_CONST_TENSOR;
         return OT_OK;
     case 2: a->kind = OT_CONST_FLOAT; return ot_attr_get_float(n, at->name, 0, &(float){0});
     case 3: a->kind = OT_CONST_FLOATS; break;
     case 4: a->kind = OT_CONST_INT; break;
     case 5: a->kind = OT_CONST_INTS; break;
-    default: return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "string constants ('%s') are not supported", at->name);
+    default: return ot_node_error(n, OT_ERR_UNSUPPORTED, "string constants ('%s') are not supported", at->name);
     }
     static const ot_attr_type want[] = {0, 0, 0, OT_ATTR_FLOATS, OT_ATTR_INT, OT_ATTR_INTS};
-    if (at->type != want[found]) return ot_shape_node_error(n, OT_ERR_PARSE, "attribute '%s' has the wrong type", at->name);
+    if (at->type != want[found]) return ot_node_error(n, OT_ERR_PARSE, "attribute '%s' has the wrong type", at->name);
     return OT_OK;
 }
 
@@ -102,9 +102,9 @@ ot_status ot_constant_of_shape_parse(const ot_node *n, int64_t opset, void *attr
     OT_TRY(ot_attr_get_tensor(n, "value", &v));
     if (!v) return OT_OK;
     if (ot_dtype_size(v->dtype) == 0)
-        return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "a value of type %s is not supported", ot_dtype_name(v->dtype));
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "a value of type %s is not supported", ot_dtype_name(v->dtype));
     if (ot_tensor_numel(v) != 1 || !v->data)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "'value' must hold exactly one element");
+        return ot_node_error(n, OT_ERR_PARSE, "'value' must hold exactly one element");
     return OT_OK;
 }
 
@@ -138,8 +138,8 @@ ot_status ot_range_parse(const ot_node *n, int64_t opset, void *attrs) {
     (void)opset;
     OT_TRY(ot_attr_get_int(n, "stash_type", OT_FLOAT, &a->stash_type));
     if (a->stash_type != OT_FLOAT && a->stash_type != OT_DOUBLE)
-        return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "stash_type %lld (1 = float or 11 = double)",
-                                   (long long)a->stash_type);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "stash_type %lld (1 = float or 11 = double)",
+                             (long long)a->stash_type);
     return OT_OK;
 }
 

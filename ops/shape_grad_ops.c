@@ -30,11 +30,11 @@ static ot_status ot_grad_shape_attr(const ot_node *n, int *rank, int64_t *dims) 
     const int64_t *v;
     int cnt;
     OT_TRY(ot_attr_get_ints(n, "shape", &v, &cnt));
-    if (cnt < 0) return ot_shape_node_error(n, OT_ERR_PARSE, "attribute 'shape' is required");
+    if (cnt < 0) return ot_node_error(n, OT_ERR_PARSE, "attribute 'shape' is required");
     if (cnt > OT_MAX_RANK)
-        return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "'shape' has %d dims; the rank limit is %d", cnt, OT_MAX_RANK);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "'shape' has %d dims; the rank limit is %d", cnt, OT_MAX_RANK);
     for (int k = 0; k < cnt; k++) {
-        if (v[k] < 0) return ot_shape_node_error(n, OT_ERR_PARSE, "shape[%d] = %lld is negative", k, (long long)v[k]);
+        if (v[k] < 0) return ot_node_error(n, OT_ERR_PARSE, "shape[%d] = %lld is negative", k, (long long)v[k]);
         dims[k] = v[k];
     }
     *rank = cnt;
@@ -48,16 +48,6 @@ static bool ot_values_known(const ot_kctx *c, int from, int to) {
     return true;
 }
 
-static ot_status ot_check_dy(const ot_kctx *c, int rank, const int64_t *want) {
-    const ot_tensor *dy = c->in[0];
-    if (!ot_shape_equal(dy->rank, dy->dims, rank, want)) {
-        char a[160], b[160];
-        return ot_op_error(c, OT_ERR_SHAPE, "dy %s does not match the forward's output %s",
-                           ot_shape_str(dy->rank, dy->dims, a, sizeof a), ot_shape_str(rank, want, b, sizeof b));
-    }
-    return OT_OK;
-}
-
 /* ---- SliceGrad -------------------------------------------------------------- */
 
 ot_status ot_slice_grad_parse(const ot_node *n, int64_t opset, void *attrs) {
@@ -67,7 +57,7 @@ ot_status ot_slice_grad_parse(const ot_node *n, int64_t opset, void *attrs) {
     a->s.n = -1;
     if (!ot_node_attr(n, "starts") && !ot_node_attr(n, "ends")) return OT_OK;
     if (n->n_inputs > 1 && n->inputs[1] >= 0)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "give the bounds as attributes or as inputs, not both");
+        return ot_node_error(n, OT_ERR_PARSE, "give the bounds as attributes or as inputs, not both");
     return ot_slice_parse(n, 9, &a->s); /* the opset 1..9 attribute form */
 }
 
@@ -118,7 +108,7 @@ ot_status ot_pad_grad_parse(const ot_node *n, int64_t opset, void *attrs) {
     OT_TRY(ot_grad_shape_attr(n, &a->rank, a->shape));
     if (ot_node_attr(n, "pads")) {
         if (n->n_inputs > 1 && n->inputs[1] >= 0)
-            return ot_shape_node_error(n, OT_ERR_PARSE, "give the pads as an attribute or as input 1, not both");
+            return ot_node_error(n, OT_ERR_PARSE, "give the pads as an attribute or as input 1, not both");
         return ot_pad_parse(n, 10, &a->p); /* the opset 2..10 attribute form */
     }
     OT_TRY(ot_pad_parse(n, 11, &a->p));
@@ -214,9 +204,9 @@ ot_status ot_split_grad_parse(const ot_node *n, int64_t opset, void *attrs) {
     OT_TRY(ot_attr_get_int(n, "axis", 0, &((ot_axis_attrs *)attrs)->axis));
     OT_TRY(ot_attr_get_ints(n, "split", &split, &cnt));
     if (cnt != n->n_inputs)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "'split' must have one size per input (%d), got %d", n->n_inputs, cnt);
+        return ot_node_error(n, OT_ERR_PARSE, "'split' must have one size per input (%d), got %d", n->n_inputs, cnt);
     for (int i = 0; i < cnt; i++)
-        if (split[i] < 0) return ot_shape_node_error(n, OT_ERR_PARSE, "split[%d] = %lld is negative", i, (long long)split[i]);
+        if (split[i] < 0) return ot_node_error(n, OT_ERR_PARSE, "split[%d] = %lld is negative", i, (long long)split[i]);
     return OT_OK;
 }
 

@@ -58,8 +58,6 @@ ot_status ot_shape_check_movable(const ot_kctx *c, int i);
 /* Values of the 0-D/1-D int32/int64 input i into out (at most cap); asks the
    compiler for the value first.  `what` names the input in messages. */
 ot_status ot_shape_read_ints(ot_kctx *c, int i, const char *what, int64_t *out, int cap, int *count);
-/* Error from a parse function, naming the node like ot_op_error does. */
-ot_status ot_shape_node_error(const ot_node *n, ot_status code, const char *fmt, ...) OT_PRINTF(3, 4);
 /* Element count of the dims as an int64 (dims are already validated). */
 int64_t ot_shape_count(int rank, const int64_t *dims);
 /* Checks that the output dims are valid (non-negative, within limits) and sets out[0]. */

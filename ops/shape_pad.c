@@ -15,18 +15,18 @@ ot_status ot_pad_parse(const ot_node *n, int64_t opset, void *attrs) {
     else if (!strcmp(mode, "reflect")) a->mode = OT_K_PAD_REFLECT;
     else if (!strcmp(mode, "edge")) a->mode = OT_K_PAD_EDGE;
     else if (!strcmp(mode, "wrap")) a->mode = OT_K_PAD_WRAP;
-    else return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "unknown mode '%s' (constant, reflect, edge or wrap)", mode);
+    else return ot_node_error(n, OT_ERR_UNSUPPORTED, "unknown mode '%s' (constant, reflect, edge or wrap)", mode);
     if (opset >= 11) {
         if (ot_node_attr(n, "pads") || ot_node_attr(n, "value"))
-            return ot_shape_node_error(n, OT_ERR_PARSE, "from opset 11 'pads' and 'value' are inputs, not attributes");
+            return ot_node_error(n, OT_ERR_PARSE, "from opset 11 'pads' and 'value' are inputs, not attributes");
         return OT_OK;
     }
     const int64_t *pads;
     OT_TRY(ot_attr_get_ints(n, "pads", &pads, &a->n_pads));
-    if (a->n_pads < 0) return ot_shape_node_error(n, OT_ERR_PARSE, "attribute 'pads' is required");
+    if (a->n_pads < 0) return ot_node_error(n, OT_ERR_PARSE, "attribute 'pads' is required");
     if (a->n_pads > 2 * OT_MAX_RANK)
-        return ot_shape_node_error(n, OT_ERR_UNSUPPORTED, "'pads' has %d entries; the rank limit is %d", a->n_pads,
-                                   OT_MAX_RANK);
+        return ot_node_error(n, OT_ERR_UNSUPPORTED, "'pads' has %d entries; the rank limit is %d", a->n_pads,
+                             OT_MAX_RANK);
     memcpy(a->pads, pads, sizeof(int64_t) * (size_t)a->n_pads);
     return ot_attr_get_float(n, "value", 0.0f, &a->value);
 }
@@ -150,7 +150,7 @@ ot_status ot_trilu_parse(const ot_node *n, int64_t opset, void *attrs) {
     (void)opset;
     OT_TRY(ot_attr_get_int(n, "upper", 1, &a->upper));
     if (a->upper != 0 && a->upper != 1)
-        return ot_shape_node_error(n, OT_ERR_PARSE, "upper must be 0 or 1, got %lld", (long long)a->upper);
+        return ot_node_error(n, OT_ERR_PARSE, "upper must be 0 or 1, got %lld", (long long)a->upper);
     return OT_OK;
 }
 

@@ -3,7 +3,7 @@
  * FusedElementwise runs a small register program per element of one
  * broadcast output shape.  Registers 0..n_in-1 are the inputs; instruction i
  * defines register n_in + i.  The output shape is walked in tiles of
- * OT_FX_TILE consecutive elements (broadcast.h's collapsed strides): each
+ * consecutive elements (broadcast.h's collapsed strides): each
  * instruction runs over the whole tile in one vectorisable loop — the same
  * inner loops the unfused ops use (ot_unary_f32, ot_cpu_binary_fn, ...), so a
  * fused chain gives the unfused results bit for bit — with its result in a
@@ -43,7 +43,17 @@
 #define OT_FX_MAX_INS 32
 #define OT_FX_MAX_OUTPUTS 8
 #define OT_FX_MAX_REDUCE 4
-#define OT_FX_TILE 256
+/* The per-thread register file: n_slots + 1 tiles on the stack whose
+   elements fill about OT_FX_L1_BYTES (so a tile's registers stay in L1: few
+   live registers give long tiles, many give short ones; a multiple of 64
+   elements, at most OT_FX_TILE_MAX).  Slots start OT_FX_SLOT_PAD bytes
+   apart beyond their size, so no two begin at the same offset modulo 4 KiB:
+   a load from one slot would otherwise wait on stores to another (4K
+   aliasing), which made tile loops several times slower. */
+#define OT_FX_RF_BYTES 65536
+#define OT_FX_L1_BYTES 24576
+#define OT_FX_TILE_MAX 2048
+#define OT_FX_SLOT_PAD 320
 #define OT_FX_MAX_SLOTS (OT_FX_MAX_INS + 1) /* + one to expand a uniform operand */
 
 typedef enum ot_fx_kind {
@@ -76,6 +86,8 @@ typedef struct ot_fx_prog {
     bool red_keepdims[OT_FX_MAX_REDUCE];
     /* derived by ot_fx_prog_finalize */
     int n_slots;
+    int tile;          /* elements per tile */
+    int slot_bytes;    /* distance between slots */
     bool costly;       /* transcendental work: a smaller parallel grain */
 } ot_fx_prog;
 

@@ -11,73 +11,10 @@
 
 #include "../../src/core/dtype.h"
 #include "../../src/runtime/workspace.h"
-#include "elementwise_fastmath.h"
 #include "fused.h"
 
 #define FX_REGS (OT_FX_MAX_INPUTS + OT_FX_MAX_INS)
 
-/* erf(x), branch-free and without exp or division: x P(x^2) below |x| = 1
-   (Cephes erff's minimax polynomial, 1.9e-7 relative); above, a degree-12
-   Chebyshev fit of erf on [1, 3.92] in u = (|x| - 2.46) / 1.46 (|x| clamped
-   there: erf rounds to 1 beyond), 9.2e-8 absolute in float32 arithmetic;
-   x's sign is put back. */
-static inline float fx_erff(float x) {
-    const float z = x * x;
-    float p = 7.853861353153693e-5f;
-    p = p * z - 8.010193625184903e-4f;
-    p = p * z + 5.188327685732524e-3f;
-    p = p * z - 2.685381193529856e-2f;
-    p = p * z + 1.128358514861418e-1f;
-    p = p * z - 3.761262582423300e-1f;
-    p = p * z + 1.128379165726710e+0f;
-    const float small = x * p;
-    const uint32_t xb = ot_fm_f2bits(x), ab = xb & 0x7fffffffu, sign = xb & 0x80000000u;
-    /* min(|x|, 3.92) on the bits: float compares in a loop stop GCC from
-       vectorising it (see elementwise_fastmath.h) */
-    const uint32_t lim = 0x407ae148u, over = 0u - (uint32_t)(ab > lim); /* 3.92f */
-    const float u = (ot_fm_bits2f((ab & ~over) | (lim & over)) - 2.46f) * (1.0f / 1.46f);
-    float q = -8.599194116e-04f;
-    q = q * u + 1.629612991e-03f;
-    q = q * u + 2.283840673e-03f;
-    q = q * u - 9.083879180e-03f;
-    q = q * u + 8.065709844e-03f;
-    q = q * u + 6.526904646e-03f;
-    q = q * u - 2.869897336e-02f;
-    q = q * u + 4.509779066e-02f;
-    q = q * u - 4.500537366e-02f;
-    q = q * u + 3.060109727e-02f;
-    q = q * u - 1.393160224e-02f;
-    q = q * u + 3.878064919e-03f;
-    q = q * u + 9.994966984e-01f;
-    const uint32_t qb = ot_fm_f2bits(q), q_over = 0u - (uint32_t)(qb > 0x3f800000u); /* q > 1 (q > 0 here) */
-    const float big = ot_fm_bits2f(((qb & ~q_over) | (0x3f800000u & q_over)) | sign);
-    /* 1 <= |x| <= inf as one unsigned compare; below 1 and NaN (which the
-       polynomial propagates) take x P(x^2). */
-    const uint32_t use_big = 0u - (uint32_t)(ab - 0x3f800000u <= 0x40000000u);
-    return ot_fm_bits2f((ot_fm_f2bits(big) & use_big) | (ot_fm_f2bits(small) & ~use_big));
-}
-
-/* Exact Gelu: x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2 where that
-   is accurate, and erfc(-x / sqrt 2) / 2 in the lower tail (x < -2), where
-   1 + erf cancels. */
-static inline float fx_geluf(float x) {
-    const float e = 0.5f + 0.5f * fx_erff(0.70710678118654752440f * x);
-    const float tail = 0.5f * ot_fast_erfcf(-0.70710678118654752440f * x);
-    const uint32_t xb = ot_fm_f2bits(x), use_tail = 0u - (uint32_t)(xb > 0xc0000000u && xb <= 0xff800000u); /* x < -2 */
-    return x * ot_fm_bits2f((ot_fm_f2bits(tail) & use_tail) | (ot_fm_f2bits(e) & ~use_tail));
-}
-
-OT_FX_CLONES void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n) {
-    if (op == OT_UN_ERF) {
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) y[i] = fx_erff(x[i]);
-    } else if (op == OT_UN_GELU) {
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) y[i] = fx_geluf(x[i]);
-    } else {
-        ot_unary_f32(op, p, x, y, n);
-    }
-}
 
 typedef struct fx_job {
     const ot_fx_prog *p;
@@ -143,7 +80,7 @@ static void fx_exec(fx_job *j, fx_tile *t, int i, int64_t flat, int64_t n, char 
     const ot_fx_ins *in = &p->ins[i];
     const int r = p->n_in + i;
     char *dst = j->out_of[r] >= 0 ? j->out_base[j->out_of[r]] + (size_t)flat * j->res[r]
-                                  : slots + (size_t)in->slot * OT_FX_TILE * sizeof(double);
+                                  : slots + (size_t)in->slot * (size_t)p->slot_bytes;
     bool uni = true;
     if (in->a >= 0) uni = uni && t->uni[in->a];
     if (in->b >= 0) uni = uni && t->uni[in->b];
@@ -236,8 +173,8 @@ static void fx_run_span(fx_job *j, char *const *ptr, const int64_t *stride, int6
                         char *slots, char *expand) {
     const ot_fx_prog *p = j->p;
     fx_tile t;
-    for (int64_t t0 = 0; t0 < n; t0 += OT_FX_TILE) {
-        const int64_t len = n - t0 < OT_FX_TILE ? n - t0 : OT_FX_TILE;
+    for (int64_t t0 = 0; t0 < n; t0 += p->tile) {
+        const int64_t len = n - t0 < p->tile ? n - t0 : p->tile;
         for (int k = 0; k < p->n_in; k++) {
             t.ptr[k] = ptr[k] + t0 * stride[k];
             t.uni[k] = stride[k] == 0;
@@ -261,8 +198,8 @@ static void fx_walk(fx_job *j, int64_t start, int64_t end, double *acc) {
     const int r = it->rank, nk = j->p->n_in;
     int64_t idx[OT_MAX_RANK], inner[OT_FX_MAX_INPUTS], rem = start;
     char *ptr[OT_FX_MAX_INPUTS];
-    double slots[OT_FX_MAX_SLOTS][OT_FX_TILE]; /* the register file: one tile per slot */
-    char *expand = (char *)slots[j->p->n_slots];
+    _Alignas(64) char slots[OT_FX_RF_BYTES]; /* the register file: one tile per slot, then the expansion tile */
+    char *expand = slots + (size_t)j->p->n_slots * (size_t)j->p->slot_bytes;
     for (int d = r - 1; d >= 0; d--) {
         idx[d] = rem % it->dims[d];
         rem /= it->dims[d];
@@ -277,7 +214,7 @@ static void fx_walk(fx_job *j, int64_t start, int64_t end, double *acc) {
     while (pos < end) {
         int64_t n = it->dims[r - 1] - idx[r - 1];
         if (n > end - pos) n = end - pos;
-        fx_run_span(j, ptr, inner, pos, n, acc, (char *)slots, expand);
+        fx_run_span(j, ptr, inner, pos, n, acc, slots, expand);
         pos += n;
         idx[r - 1] += n;
         for (int k = 0; k < nk; k++) ptr[k] += n * inner[k];

@@ -137,6 +137,15 @@ ot_status ot_fx_prog_finalize(ot_fx_prog *p) {
         return ot_error(OT_ERR_INVALID_ARG, "fused program needs %d tile slots (at most %d)", n_slots + 1,
                         OT_FX_MAX_SLOTS);
     p->n_slots = n_slots;
+    int es = 1;
+    for (int i = 0; i < p->n_ins; i++) {
+        int e = p->ins[i].dtype == OT_DOUBLE ? 8 : p->ins[i].dtype == OT_BOOL ? 1 : 4;
+        es = e > es ? e : es;
+    }
+    p->tile = (OT_FX_L1_BYTES / ((n_slots + 1) * es)) & ~63;
+    if (p->tile < 64) p->tile = 64;
+    if (p->tile > OT_FX_TILE_MAX) p->tile = OT_FX_TILE_MAX;
+    p->slot_bytes = p->tile * es + OT_FX_SLOT_PAD;
     return OT_OK;
 }
 

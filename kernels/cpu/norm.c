@@ -7,18 +7,7 @@
 
 #include <math.h>
 
-#include "../../src/core/dtype.h"
-#include "../../src/core/half.h"
-
-/* Element access in compute type. */
-#define LD_f32(p, i) ((p)[i])
-#define ST_f32(p, i, v) ((p)[i] = (v))
-#define LD_f64(p, i) ((p)[i])
-#define ST_f64(p, i, v) ((p)[i] = (v))
-#define LD_f16(p, i) ot_f16_to_f32((p)[i])
-#define ST_f16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
-#define LD_bf16(p, i) ot_bf16_to_f32((p)[i])
-#define ST_bf16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
+#include "float_kernel.h"
 
 /* Work below this many elements is not worth waking the thread pool for. */
 #define OT_NORM_PAR_MIN 32768
@@ -256,27 +245,17 @@ OT_DEF_ALL(f64, double, double)
 OT_DEF_ALL(f16, uint16_t, float)
 OT_DEF_ALL(bf16, uint16_t, float)
 
-/* Dispatch on dtype: CALL(SUF, T) expands to the typed call. */
-#define OT_NORM_DISPATCH(dt, CALL)           \
-    switch (dt) {                            \
-    case OT_FLOAT: CALL(f32, float); break;  \
-    case OT_DOUBLE: CALL(f64, double); break; \
-    case OT_FLOAT16: CALL(f16, uint16_t); break; \
-    case OT_BFLOAT16: CALL(bf16, uint16_t); break; \
-    default: break;                          \
-    }
-
 void ot_cpu_channel_moments(ot_dtype dt, const void *x, int64_t outer, int64_t C, int64_t inner,
                             double *mean, double *var) {
 #define CALL(SUF, T) ot_channel_moments_##SUF((const T *)x, outer, C, inner, mean, var)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
 void ot_cpu_channel_affine(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t C, int64_t inner,
                            const double *m, const double *a, const double *b) {
 #define CALL(SUF, T) ot_channel_affine_##SUF((const T *)x, (T *)y, outer, C, inner, m, a, b)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
@@ -284,7 +263,7 @@ void ot_cpu_group_norm(ot_dtype dt, const void *x, const void *scale, const void
                        int64_t G, int64_t CG, int64_t S, bool per_channel, double eps) {
 #define CALL(SUF, T) \
     ot_group_norm_##SUF((const T *)x, (const T *)scale, (const T *)bias, (T *)y, N, G, CG, S, per_channel, eps)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
@@ -296,7 +275,7 @@ void ot_cpu_layer_norm(ot_dtype dt, const void *x, const void *scale, int64_t P,
 #define CALL(SUF, T)                                                                                 \
     ot_layer_norm_##SUF((const T *)x, (const T *)scale, P, (const T *)bias, Pb, (T *)y, rows, D, eps, \
                         stat_dt, mean, inv_std, false)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
@@ -306,13 +285,13 @@ void ot_cpu_rms_norm(ot_dtype dt, const void *x, const void *scale, int64_t P, v
 #define CALL(SUF, T)                                                                                   \
     ot_layer_norm_##SUF((const T *)x, (const T *)scale, P, NULL, 0, (T *)y, rows, D, eps, OT_FLOAT, NULL, \
                         NULL, true)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
 void ot_cpu_lp_norm(ot_dtype dt, const void *x, void *y, int64_t outer, int64_t L, int64_t inner, int p) {
 #define CALL(SUF, T) ot_lp_norm_##SUF((const T *)x, (T *)y, outer, L, inner, p)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
@@ -340,6 +319,6 @@ void ot_cpu_mvn(ot_dtype dt, const void *x, void *y, int rank, const int64_t *di
     }
     if (g.groups == 0 || g.members == 0) return;
 #define CALL(SUF, T) ot_mvn_##SUF(&g, (const T *)x, (T *)y, eps)
-    OT_NORM_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }

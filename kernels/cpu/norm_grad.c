@@ -13,18 +13,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "float_kernel.h"
 #include "norm.h"
-#include "../../src/core/dtype.h"
-#include "../../src/core/half.h"
-
-#define LD_f32(p, i) ((p)[i])
-#define ST_f32(p, i, v) ((p)[i] = (v))
-#define LD_f64(p, i) ((p)[i])
-#define ST_f64(p, i, v) ((p)[i] = (v))
-#define LD_f16(p, i) ot_f16_to_f32((p)[i])
-#define ST_f16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
-#define LD_bf16(p, i) ot_bf16_to_f32((p)[i])
-#define ST_bf16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
 
 #define OT_NORM_GRAD_PAR_MIN 32768 /* elements below which one thread is faster */
 #define OT_LN_GRAD_MAX_BLOCKS 32   /* row blocks of LayerNormalizationGrad's parameter sums */
@@ -257,19 +247,10 @@ OT_DEF_ALL_GRAD(f64, double, double)
 OT_DEF_ALL_GRAD(f16, uint16_t, float)
 OT_DEF_ALL_GRAD(bf16, uint16_t, float)
 
-#define OT_NORM_GRAD_DISPATCH(dt, CALL)            \
-    switch (dt) {                                  \
-    case OT_FLOAT: CALL(f32, float); break;        \
-    case OT_DOUBLE: CALL(f64, double); break;      \
-    case OT_FLOAT16: CALL(f16, uint16_t); break;   \
-    case OT_BFLOAT16: CALL(bf16, uint16_t); break; \
-    default: break;                                \
-    }
-
 void ot_cpu_batch_norm_grad(ot_dtype dt, const void *x, const void *dy, void *dx, int64_t N, int64_t C, int64_t inner,
                             const ot_bn_grad_args *a) {
 #define CALL(SUF, T) ot_bn_grad_##SUF((const T *)x, (const T *)dy, (T *)dx, N, C, inner, a)
-    OT_NORM_GRAD_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
@@ -294,7 +275,7 @@ void ot_cpu_layer_norm_grad(ot_dtype dt, const void *x, const void *dy, const vo
 #define CALL(SUF, T)                                                                                           \
     ot_ln_grad_##SUF((const T *)x, (const T *)dy, (const T *)scale, P, Pb, (T *)dx, rows, D, eps, rms, dmean, \
                      dmean_dt, dinv, dinv_dt, part, nblk)
-    OT_NORM_GRAD_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
     int64_t W = P + Pb;
 #pragma omp parallel for schedule(static) if (W * nblk >= OT_NORM_GRAD_PAR_MIN)
@@ -312,7 +293,7 @@ void ot_cpu_group_norm_grad(ot_dtype dt, const void *x, const void *dy, const vo
     int64_t K = per_channel ? G * CG : G;
 #define CALL(SUF, T) \
     ot_gn_grad_##SUF((const T *)x, (const T *)dy, (const T *)scale, (T *)dx, N, G, CG, S, per_channel, eps, part)
-    OT_NORM_GRAD_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
     for (int64_t kk = 0; kk < K; kk++) {
         double s = 0, b = 0;

@@ -194,19 +194,13 @@ OT_DEF_FLOAT(bf16, uint16_t, float, -INFINITY)
 OT_DEF_MAXPOOL(i8, int8_t, float, -128.0f)
 OT_DEF_MAXPOOL(u8, uint8_t, float, 0.0f)
 
-#define OT_POOL_DISPATCH_FLOAT(dt, CALL)               \
-    case OT_FLOAT: CALL(f32, float); break;            \
-    case OT_DOUBLE: CALL(f64, double); break;          \
-    case OT_FLOAT16: CALL(f16, uint16_t); break;       \
-    case OT_BFLOAT16: CALL(bf16, uint16_t); break;
-
 void ot_cpu_maxpool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, void *y, int64_t *indices,
                     bool col_major) {
     ot_pool3 g;
     ot_pool3_make(w, col_major, &g);
 #define CALL(SUF, T) ot_maxpool_##SUF(&g, NC, (const T *)x, (T *)y, indices)
     switch (dt) {
-        OT_POOL_DISPATCH_FLOAT(dt, CALL)
+        OT_FLOAT_CASES(CALL)
     case OT_INT8: CALL(i8, int8_t); break;
     case OT_UINT8: CALL(u8, uint8_t); break;
     default: break;
@@ -219,7 +213,7 @@ void ot_cpu_avgpool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, 
     ot_pool3_make(w, false, &g);
 #define CALL(SUF, T) ot_avgpool_##SUF(&g, NC, (const T *)x, (T *)y, count_include_pad)
     switch (dt) {
-        OT_POOL_DISPATCH_FLOAT(dt, CALL)
+        OT_FLOAT_CASES(CALL)
     default: break;
     }
 #undef CALL
@@ -230,7 +224,7 @@ void ot_cpu_lppool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, v
     ot_pool3_make(w, false, &g);
 #define CALL(SUF, T) ot_lppool_##SUF(&g, NC, (const T *)x, (T *)y, p)
     switch (dt) {
-        OT_POOL_DISPATCH_FLOAT(dt, CALL)
+        OT_FLOAT_CASES(CALL)
     default: break;
     }
 #undef CALL
@@ -239,7 +233,7 @@ void ot_cpu_lppool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, v
 void ot_cpu_global_pool(ot_global_pool kind, ot_dtype dt, int64_t NC, int64_t S, const void *x, void *y, int64_t p) {
 #define CALL(SUF, T) ot_global_##SUF(kind, NC, S, (const T *)x, (T *)y, p)
     switch (dt) {
-        OT_POOL_DISPATCH_FLOAT(dt, CALL)
+        OT_FLOAT_CASES(CALL)
     default: break;
     }
 #undef CALL

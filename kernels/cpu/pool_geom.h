@@ -8,18 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../src/core/half.h"
+#include "float_kernel.h" /* LD_ / ST_ for f32, f64, f16, bf16 */
 #include "window.h"
 
-/* Element access in compute type (CT: double for float64, float otherwise). */
-#define LD_f32(p, i) ((p)[i])
-#define ST_f32(p, i, v) ((p)[i] = (v))
-#define LD_f64(p, i) ((p)[i])
-#define ST_f64(p, i, v) ((p)[i] = (v))
-#define LD_f16(p, i) ot_f16_to_f32((p)[i])
-#define ST_f16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
-#define LD_bf16(p, i) ot_bf16_to_f32((p)[i])
-#define ST_bf16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
+/* The integer MaxPool instantiations compute in float. */
 #define LD_i8(p, i) ((float)(p)[i])
 #define ST_i8(p, i, v) ((p)[i] = (int8_t)(v))
 #define LD_u8(p, i) ((float)(p)[i])

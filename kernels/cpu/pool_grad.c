@@ -103,20 +103,11 @@ OT_DEF_GRAD(f64, double, double)
 OT_DEF_GRAD(f16, uint16_t, float)
 OT_DEF_GRAD(bf16, uint16_t, float)
 
-#define OT_POOL_GRAD_DISPATCH(dt, CALL)          \
-    switch (dt) {                                \
-    case OT_FLOAT: CALL(f32, float); break;      \
-    case OT_DOUBLE: CALL(f64, double); break;    \
-    case OT_FLOAT16: CALL(f16, uint16_t); break; \
-    case OT_BFLOAT16: CALL(bf16, uint16_t); break; \
-    default: break;                              \
-    }
-
 void ot_cpu_maxpool_grad(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, const void *dy, void *dx) {
     ot_pool3 g;
     ot_pool3_make(w, false, &g);
 #define CALL(SUF, T) ot_maxpool_grad_##SUF(&g, NC, (const T *)x, (const T *)dy, (T *)dx)
-    OT_POOL_GRAD_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }
 
@@ -125,6 +116,6 @@ void ot_cpu_avgpool_grad(ot_dtype dt, const ot_window *w, int64_t NC, const void
     ot_pool3 g;
     ot_pool3_make(w, false, &g);
 #define CALL(SUF, T) ot_avgpool_grad_##SUF(&g, NC, (const T *)dy, (T *)dx, count_include_pad)
-    OT_POOL_GRAD_DISPATCH(dt, CALL)
+    OT_FLOAT_DISPATCH(dt, CALL)
 #undef CALL
 }

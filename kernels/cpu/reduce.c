@@ -11,16 +11,7 @@
  * chunks whose partial states are combined afterwards, serially and in a
  * fixed order: the partition depends only on the shape, never on the
  * thread count. */
-#if defined(__GNUC__) && !defined(__clang__)
-/* Lets GCC if-convert the float selects in max/min loops (and vectorise
-   them); we never enable floating-point traps. */
-#pragma GCC optimize("no-trapping-math")
-#endif
-#if defined(__clang__)
-/* The float16 / float64-exp instantiations of the `omp simd` loops do not
-   vectorise (calls inside); that is expected, not an error. */
-#pragma clang diagnostic ignored "-Wpass-failed"
-#endif
+#include "fp_select.h" /* first: it sets optimisation pragmas */
 
 #include "reduce.h"
 

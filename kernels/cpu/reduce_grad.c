@@ -9,14 +9,7 @@
  * output; Prod walks each output's elements in order for prefix and suffix
  * products.  Work splits depend only on the shape, never on the thread
  * count, and every output's value is computed in a fixed order. */
-#if defined(__GNUC__) && !defined(__clang__)
-/* Lets GCC if-convert the float selects (and vectorise them); we never
-   enable floating-point traps. */
-#pragma GCC optimize("no-trapping-math")
-#endif
-#if defined(__clang__)
-#pragma clang diagnostic ignored "-Wpass-failed"
-#endif
+#include "fp_select.h" /* first: it sets optimisation pragmas */
 
 #include "reduce_grad.h"
 
@@ -25,22 +18,13 @@
 
 #include "../../src/core/alloc.h"
 #include "../../src/core/dtype.h"
-#include "../../src/core/half.h"
 #include "../../src/core/status.h"
 #include "../../src/runtime/workspace.h"
+#include "float_kernel.h"
 #include "softmax.h" /* ot_fast_expf, OT_SIMD_CLONES */
 
 #define PAR_MIN 32768 /* below this many elements, stay single-threaded */
 #define CHUNK 8192    /* longest run of one map work item */
-
-#define LD_F32(p, i) ((p)[i])
-#define ST_F32(p, i, v) ((p)[i] = (v))
-#define LD_F64(p, i) ((p)[i])
-#define ST_F64(p, i, v) ((p)[i] = (v))
-#define LD_F16(p, i) ot_f16_to_f32((p)[i])
-#define ST_F16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
-#define LD_BF16(p, i) ot_bf16_to_f32((p)[i])
-#define ST_BF16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
 
 bool ot_reduce_grad_needs_x(ot_reduce_op op) { return op != OT_REDUCE_SUM && op != OT_REDUCE_MEAN; }
 
@@ -233,10 +217,10 @@ static inline int64_t rg_row_yoff(const rg_plan *p, int64_t row) {
         return OT_OK;                                                                                    \
     }
 
-OT_DEF_RG(f32, float, float, LD_F32, ST_F32, ot_fast_expf)
-OT_DEF_RG(f64, double, double, LD_F64, ST_F64, exp)
-OT_DEF_RG(f16, uint16_t, float, LD_F16, ST_F16, ot_fast_expf)
-OT_DEF_RG(bf16, uint16_t, float, LD_BF16, ST_BF16, ot_fast_expf)
+OT_DEF_RG(f32, float, float, LD_f32, ST_f32, ot_fast_expf)
+OT_DEF_RG(f64, double, double, LD_f64, ST_f64, exp)
+OT_DEF_RG(f16, uint16_t, float, LD_f16, ST_f16, ot_fast_expf)
+OT_DEF_RG(bf16, uint16_t, float, LD_bf16, ST_bf16, ot_fast_expf)
 
 ot_status ot_cpu_reduce_grad(ot_reduce_op op, ot_dtype dt, const void *dy, const void *x, const void *y, void *dx,
                              int rank, const int64_t *dims, const bool *mask) {

@@ -8,35 +8,17 @@
  * Layout: (outer, C, inner).  inner == 1 rows are processed one per task with
  * vectorised loops along C; inner > 1 is processed in tiles of TW adjacent
  * positions so the innermost loops run along contiguous memory. */
-#if defined(__GNUC__) && !defined(__clang__)
-/* Lets GCC if-convert the float selects in the max/exp loops (and so
-   vectorise them); we never enable floating-point traps. */
-#pragma GCC optimize("no-trapping-math")
-#endif
-#if defined(__clang__)
-/* The float16 / float64-exp instantiations of the `omp simd` loops do not
-   vectorise (calls inside); that is expected, not an error. */
-#pragma clang diagnostic ignored "-Wpass-failed"
-#endif
+#include "fp_select.h" /* first: it sets optimisation pragmas */
 
 #include "softmax.h"
 
 #include <math.h>
 
-#include "../../src/core/half.h"
+#include "float_kernel.h"
 
 #define TW 128             /* positions per tile when inner > 1 */
 #define PAR_MIN 32768      /* below this many elements, stay single-threaded */
 #define NLL_GROUPS 256     /* fixed partition of the samples for the loss sums */
-
-#define LD_F32(p, i) ((p)[i])
-#define ST_F32(p, i, v) ((p)[i] = (v))
-#define LD_F64(p, i) ((p)[i])
-#define ST_F64(p, i, v) ((p)[i] = (v))
-#define LD_F16(p, i) ot_f16_to_f32((p)[i])
-#define ST_F16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
-#define LD_BF16(p, i) ot_bf16_to_f32((p)[i])
-#define ST_BF16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
 
 bool ot_cpu_softmax_dtype_ok(ot_dtype dt) {
     return dt == OT_FLOAT || dt == OT_DOUBLE || dt == OT_FLOAT16 || dt == OT_BFLOAT16;
@@ -168,10 +150,10 @@ bool ot_cpu_softmax_dtype_ok(ot_dtype dt) {
         }                                                                                           \
     }
 
-OT_DEF_SOFTMAX(f32, float, float, LD_F32, ST_F32, ot_fast_expf)
-OT_DEF_SOFTMAX(f64, double, double, LD_F64, ST_F64, exp)
-OT_DEF_SOFTMAX(f16, uint16_t, float, LD_F16, ST_F16, ot_fast_expf)
-OT_DEF_SOFTMAX(bf16, uint16_t, float, LD_BF16, ST_BF16, ot_fast_expf)
+OT_DEF_SOFTMAX(f32, float, float, LD_f32, ST_f32, ot_fast_expf)
+OT_DEF_SOFTMAX(f64, double, double, LD_f64, ST_f64, exp)
+OT_DEF_SOFTMAX(f16, uint16_t, float, LD_f16, ST_f16, ot_fast_expf)
+OT_DEF_SOFTMAX(bf16, uint16_t, float, LD_bf16, ST_bf16, ot_fast_expf)
 
 void ot_cpu_softmax(ot_dtype dt, ot_softmax_mode mode, const void *x, void *y, int64_t outer,
                     int64_t C, int64_t inner) {
@@ -297,10 +279,10 @@ int64_t ot_cpu_nll_find_bad_label(const ot_nll_args *a) {
         ST((T *)a->loss, 0, (CT)(a->reduction == OT_LOSS_SUM ? lt : lt / wtot));                    \
     }
 
-OT_DEF_NLL(f32, float, float, LD_F32, ST_F32, ot_fast_expf)
-OT_DEF_NLL(f64, double, double, LD_F64, ST_F64, exp)
-OT_DEF_NLL(f16, uint16_t, float, LD_F16, ST_F16, ot_fast_expf)
-OT_DEF_NLL(bf16, uint16_t, float, LD_BF16, ST_BF16, ot_fast_expf)
+OT_DEF_NLL(f32, float, float, LD_f32, ST_f32, ot_fast_expf)
+OT_DEF_NLL(f64, double, double, LD_f64, ST_f64, exp)
+OT_DEF_NLL(f16, uint16_t, float, LD_f16, ST_f16, ot_fast_expf)
+OT_DEF_NLL(bf16, uint16_t, float, LD_bf16, ST_bf16, ot_fast_expf)
 
 void ot_cpu_nll_loss(const ot_nll_args *a) {
     switch (a->dtype) {

@@ -6,16 +6,7 @@
  * (libm exp), float16 / bfloat16 (element-wise conversion through float32).
  * Row sums accumulate in a fixed order per row, so results do not depend on
  * the thread count. */
-#if defined(__GNUC__) && !defined(__clang__)
-/* Lets GCC if-convert the float selects in the max loops (and so vectorise
-   them); we never enable floating-point traps. */
-#pragma GCC optimize("no-trapping-math")
-#endif
-#if defined(__clang__)
-/* The float16 / float64-exp instantiations of the `omp simd` loops do not
-   vectorise (calls inside); that is expected, not an error. */
-#pragma clang diagnostic ignored "-Wpass-failed"
-#endif
+#include "fp_select.h" /* first: it sets optimisation pragmas */
 
 #include "softmax_grad.h"
 
@@ -23,19 +14,10 @@
 #include <omp.h>
 #include <string.h>
 
-#include "../../src/core/half.h"
+#include "float_kernel.h"
 
 #define TW 512        /* most positions per tile when inner > 1 */
 #define PAR_MIN 32768 /* below this many elements, stay single-threaded */
-
-#define LD_F32(p, i) ((p)[i])
-#define ST_F32(p, i, v) ((p)[i] = (v))
-#define LD_F64(p, i) ((p)[i])
-#define ST_F64(p, i, v) ((p)[i] = (v))
-#define LD_F16(p, i) ot_f16_to_f32((p)[i])
-#define ST_F16(p, i, v) ((p)[i] = ot_f32_to_f16(v))
-#define LD_BF16(p, i) ot_bf16_to_f32((p)[i])
-#define ST_BF16(p, i, v) ((p)[i] = ot_f32_to_bf16(v))
 
 /* Positions per tile for inner > 1: wide, so each class row of a tile is a
    long contiguous run (prefetch-friendly; a narrow tile strides through a
@@ -131,10 +113,10 @@ static int64_t tile_width(int64_t outer, int64_t inner) {
         }                                                                                            \
     }
 
-OT_DEF_SMG(f32, float, float, LD_F32, ST_F32, ot_fast_expf)
-OT_DEF_SMG(f64, double, double, LD_F64, ST_F64, exp)
-OT_DEF_SMG(f16, uint16_t, float, LD_F16, ST_F16, ot_fast_expf)
-OT_DEF_SMG(bf16, uint16_t, float, LD_BF16, ST_BF16, ot_fast_expf)
+OT_DEF_SMG(f32, float, float, LD_f32, ST_f32, ot_fast_expf)
+OT_DEF_SMG(f64, double, double, LD_f64, ST_f64, exp)
+OT_DEF_SMG(f16, uint16_t, float, LD_f16, ST_f16, ot_fast_expf)
+OT_DEF_SMG(bf16, uint16_t, float, LD_bf16, ST_bf16, ot_fast_expf)
 
 void ot_cpu_softmax_grad(ot_dtype dt, ot_softmax_mode mode, const void *dy, const void *y, void *dx,
                          int64_t outer, int64_t C, int64_t inner) {
@@ -287,10 +269,10 @@ static inline bool label_ignored(const ot_nll_grad_args *a, int64_t t) {
         }                                                                                            \
     }
 
-OT_DEF_NLLG(f32, float, float, LD_F32, ST_F32, ot_fast_expf)
-OT_DEF_NLLG(f64, double, double, LD_F64, ST_F64, exp)
-OT_DEF_NLLG(f16, uint16_t, float, LD_F16, ST_F16, ot_fast_expf)
-OT_DEF_NLLG(bf16, uint16_t, float, LD_BF16, ST_BF16, ot_fast_expf)
+OT_DEF_NLLG(f32, float, float, LD_f32, ST_f32, ot_fast_expf)
+OT_DEF_NLLG(f64, double, double, LD_f64, ST_f64, exp)
+OT_DEF_NLLG(f16, uint16_t, float, LD_f16, ST_f16, ot_fast_expf)
+OT_DEF_NLLG(bf16, uint16_t, float, LD_bf16, ST_bf16, ot_fast_expf)
 
 void ot_cpu_nll_grad(const ot_nll_grad_args *a) {
     if (a->N <= 0 || a->C <= 0 || a->D <= 0) return;

@@ -7,16 +7,14 @@
 #include "npy.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "../core/alloc.h"
 #include "../core/dtype.h"
+#include "../core/fileio.h"
 #include "../core/shape.h"
 #include "../core/status.h"
 
@@ -389,18 +387,12 @@ const char *ot_npy_descr(ot_dtype dt) {
     }
 }
 
-/* The preamble and padded header exactly as numpy writes them: the data
-   starts at a multiple of 64 bytes. */
-static ot_status npy_header_bytes(const ot_tensor *t, char *buf, size_t cap, size_t *n) {
-    const char *descr = ot_npy_descr(t->dtype);
-    if (!descr)
-        return ot_error(OT_ERR_UNSUPPORTED, "tensor of type %s has no .npy representation%s", ot_dtype_name(t->dtype),
-                        t->dtype == OT_BFLOAT16 ? " (convert bfloat16 to float32 first)" : "");
+ot_status ot_npy_header(const char *descr, int rank, const int64_t *dims, char *buf, size_t cap, size_t *n) {
     char shape[OT_MAX_RANK * 24 + 8];
     int len = snprintf(shape, sizeof shape, "(");
-    for (int d = 0; d < t->rank; d++)
-        len += snprintf(shape + len, sizeof shape - (size_t)len, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
-    snprintf(shape + len, sizeof shape - (size_t)len, t->rank == 1 ? ",)" : ")");
+    for (int d = 0; d < rank; d++)
+        len += snprintf(shape + len, sizeof shape - (size_t)len, "%s%lld", d ? ", " : "", (long long)dims[d]);
+    snprintf(shape + len, sizeof shape - (size_t)len, rank == 1 ? ",)" : ")");
     char dict[sizeof shape + 96];
     int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
     size_t pre = 10 + (size_t)dl + 1 > 65535 ? 12 : 10; /* 2.0 only if 1.0's uint16 length overflows */
@@ -416,6 +408,14 @@ static ot_status npy_header_bytes(const ot_tensor *t, char *buf, size_t cap, siz
     buf[total - 1] = '\n';
     *n = total;
     return OT_OK;
+}
+
+static ot_status npy_header_bytes(const ot_tensor *t, char *buf, size_t cap, size_t *n) {
+    const char *descr = ot_npy_descr(t->dtype);
+    if (!descr)
+        return ot_error(OT_ERR_UNSUPPORTED, "tensor of type %s has no .npy representation%s", ot_dtype_name(t->dtype),
+                        t->dtype == OT_BFLOAT16 ? " (convert bfloat16 to float32 first)" : "");
+    return ot_npy_header(descr, t->rank, t->dims, buf, cap, n);
 }
 
 static ot_status check_writable(const ot_tensor *t) {
@@ -441,18 +441,6 @@ ot_status ot_npy_encode(const ot_tensor *t, void **buf, size_t *n) {
     return OT_OK;
 }
 
-static ot_status write_all(int fd, const void *data, size_t n, const char *tmp) {
-    const uint8_t *p = data;
-    while (n) {
-        ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return ot_error(OT_ERR_IO, "%s: write failed: %s", tmp, w < 0 ? strerror(errno) : "no progress");
-        p += w;
-        n -= (size_t)w;
-    }
-    return OT_OK;
-}
-
 /* Atomic: a temporary file beside the target, fsync, rename over it. */
 ot_status ot_tensor_save_npy(const ot_tensor *t, const char *path) {
     if (!path) return ot_error(OT_ERR_INVALID_ARG, "ot_tensor_save_npy: NULL path");
@@ -460,23 +448,9 @@ ot_status ot_tensor_save_npy(const ot_tensor *t, const char *path) {
     char head[1024];
     size_t hn;
     OT_TRY(npy_header_bytes(t, head, sizeof head, &hn));
-    static atomic_uint counter;
-    size_t cap = strlen(path) + 48;
-    char *tmp = ot_malloc(cap);
-    if (!tmp) return ot_error(OT_ERR_NOMEM, "out of memory");
-    snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        ot_status s = ot_error(OT_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        ot_free(tmp);
-        return s;
-    }
-    ot_status s = write_all(fd, head, hn, tmp);
-    if (!s) s = write_all(fd, t->data, ot_tensor_nbytes(t), tmp);
-    if (!s && fsync(fd) != 0) s = ot_error(OT_ERR_IO, "%s: fsync failed: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && !s) s = ot_error(OT_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
-    if (!s && rename(tmp, path) != 0) s = ot_error(OT_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-    if (s) unlink(tmp);
-    ot_free(tmp);
-    return s;
+    ot_atomic_file f;
+    OT_TRY(ot_atomic_open(&f, path));
+    ot_atomic_write(&f, head, hn);
+    ot_atomic_write(&f, t->data, ot_tensor_nbytes(t));
+    return ot_atomic_commit(&f);
 }

@@ -37,4 +37,10 @@ ot_status ot_npy_encode(const ot_tensor *t, void **buf, size_t *n);
 /* The .npy type descriptor of a dtype ("<f4", "|b1", ...), or NULL. */
 const char *ot_npy_descr(ot_dtype dt);
 
+/* The preamble and header dict exactly as numpy writes them for a C-ordered
+   array of type `descr` and shape (rank, dims): format 1.0 (2.0 only when the
+   dict outgrows 1.0's 16-bit length), padded so the data starts at a multiple
+   of 64 bytes.  Writes *n bytes to buf (cap bytes; 1024 holds any rank). */
+ot_status ot_npy_header(const char *descr, int rank, const int64_t *dims, char *buf, size_t cap, size_t *n);
+
 #endif

@@ -8,10 +8,12 @@
 
 #include "onnx.pb-c.h"
 
+#include "../core/fileio.h"
 #include "../core/status.h"
 #include "model.h"
 
-/* protobuf-c allocations go through ot_malloc so the allocation counters see them. */
+/* protobuf-c allocations go through ot_malloc so the allocation counters see
+   them (defined in wire.c). */
 extern ProtobufCAllocator ot_pb_allocator;
 
 /* ---- wire.c: nesting check before unpacking ------------------------------ */
@@ -25,38 +27,6 @@ typedef enum ot_pb_root { OT_PB_ROOT_MODEL, OT_PB_ROOT_TENSOR } ot_pb_root;
 /* OT_ERR_PARSE (message names `what`) when the wire data is malformed or nests
    deeper than OT_PB_MAX_DEPTH messages. */
 ot_status ot_pb_check_wire(const uint8_t *data, size_t size, ot_pb_root root, const char *what);
-
-/* ---- fileio.c --------------------------------------------------------------- */
-/* A read-only view of a whole file (mapped; read into memory if mapping fails). */
-typedef struct ot_file_view {
-    const uint8_t *data;
-    size_t size;
-    void *map;   /* munmap on release when non-NULL */
-    void *heap;  /* ot_free on release when non-NULL */
-} ot_file_view;
-ot_status ot_file_view_open(const char *path, ot_file_view *out);
-void ot_file_view_close(ot_file_view *v);
-
-/* Atomic writer: data goes to "<path>.tmp.<pid>"; commit fsyncs and renames it
-   over `path`; abort (or a failed commit) removes the temporary file. */
-typedef struct ot_atomic_file {
-    int fd;
-    char *path;
-    char *tmp;
-    uint64_t written;
-    ot_status err; /* first write error, reported by commit */
-} ot_atomic_file;
-ot_status ot_atomic_open(ot_atomic_file *f, const char *path);
-void ot_atomic_write(ot_atomic_file *f, const void *data, size_t n);
-void ot_atomic_pad_to(ot_atomic_file *f, uint64_t offset); /* zero bytes up to offset */
-/* Data is durable at the temporary name; the rename is still pending. */
-ot_status ot_atomic_sync(ot_atomic_file *f);
-/* Renames (after ot_atomic_sync) and fsyncs the folder. */
-ot_status ot_atomic_rename(ot_atomic_file *f);
-void ot_atomic_abort(ot_atomic_file *f);
-/* Folder part of a path ("." when it has none) and the last component, as new strings. */
-char *ot_path_dirname(const char *path);
-char *ot_path_basename(const char *path);
 
 /* ---- tensor_decode.c -------------------------------------------------------- */
 /* External data files mapped for one model; the model keeps them alive. */

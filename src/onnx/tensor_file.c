@@ -50,8 +50,7 @@ ot_status ot_tensor_save_pb(const ot_tensor *t, const char *name, const char *pa
     }
     if (!s) {
         ot_atomic_write(&f, buf, n);
-        if (!(s = ot_atomic_sync(&f))) s = ot_atomic_rename(&f);
-        if (s) ot_atomic_abort(&f);
+        s = ot_atomic_commit(&f);
     }
     ot_free(buf);
     ot_free(scratch);

@@ -6,8 +6,19 @@
  * The scanner knows which fields of the ONNX messages are messages themselves
  * (bytes/strings/packed arrays are skipped); messages that cannot recurse
  * (opset ids, string pairs, shapes, ...) are counted as one level and not
- * entered. */
+ * entered.  Also the allocator every protobuf-c call here is given. */
+#include "../core/alloc.h"
 #include "pb.h"
+
+static void *pb_alloc(void *data, size_t size) {
+    (void)data;
+    return ot_malloc(size);
+}
+static void pb_free(void *data, void *p) {
+    (void)data;
+    ot_free(p);
+}
+ProtobufCAllocator ot_pb_allocator = {pb_alloc, pb_free, NULL};
 
 enum {
     W_NONE = 0, /* not a message: skipped */

@@ -358,7 +358,8 @@ static ot_status fuse_commit(ot_fuse_ctx *c) {
         for (int k = 0; k < nodes[i].n_outputs; k++)
             if (nodes[i].outputs[k] >= 0) g->values[nodes[i].outputs[k]].producer = i;
     ot_free(order);
-    return ot_graph_verify(g);
+    ot_status st = ot_graph_verify(g);
+    return st ? ot_error_context(OT_ERR_INTERNAL, "fusion left an invalid graph (please report it): ") : OT_OK;
 }
 
 static ot_status fuse_round(ot_graph *g, const ot_fuse_options *opt, ot_fuse_report *rep,

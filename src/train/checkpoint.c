@@ -31,9 +31,9 @@
 
 #include "../core/alloc.h"
 #include "../core/dtype.h"
+#include "../core/fileio.h"
 #include "../core/shape.h"
 #include "../data/npz.h"
-#include "../onnx/pb.h"
 #include "checkpoint_format.h"
 #include "trainer.h"
 
@@ -292,10 +292,7 @@ static ot_status write_json(const char *path, const ot_jbuf *j) {
     ot_atomic_file f;
     OT_TRY(ot_atomic_open(&f, path));
     ot_atomic_write(&f, j->s, j->n);
-    ot_status s = ot_atomic_sync(&f);
-    if (!s) s = ot_atomic_rename(&f);
-    if (s) ot_atomic_abort(&f);
-    return s;
+    return ot_atomic_commit(&f);
 }
 
 ot_status ot_checkpoint_save(const ot_trainer *t, const char *dir, const char *config, const ot_loop_state *loop,

@@ -12,10 +12,10 @@
 #include <zlib.h>
 
 #include "../core/alloc.h"
+#include "../core/fileio.h"
 #include "../core/shape.h"
 #include "../core/status.h"
 #include "../data/npy.h"
-#include "../onnx/pb.h"
 
 /* ---- JSON out ------------------------------------------------------------------ */
 
@@ -383,28 +383,11 @@ ot_status ot_npz_writer_open(const char *path, uint64_t zip64_threshold, ot_npz_
     return OT_OK;
 }
 
-/* numpy's .npy 1.0 header (2.0 if the dict outgrows 1.0's 16-bit length),
-   padded so that the data starts at a multiple of 64 bytes. */
+/* bfloat16 is stored as its raw uint16 bits (numpy has no bfloat16). */
 static ot_status npy_header(const ot_tensor *t, char *buf, size_t cap, size_t *n) {
     const char *descr = ot_npy_descr(t->dtype == OT_BFLOAT16 ? OT_UINT16 : t->dtype);
     if (!descr) return ot_error(OT_ERR_UNSUPPORTED, "a %s tensor cannot be stored in a checkpoint", ot_dtype_name(t->dtype));
-    char dict[OT_MAX_RANK * 24 + 96];
-    int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
-    for (int d = 0; d < t->rank; d++) dl += snprintf(dict + dl, sizeof dict - (size_t)dl, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
-    dl += snprintf(dict + dl, sizeof dict - (size_t)dl, "%s), }", t->rank == 1 ? "," : "");
-    size_t pre = 10 + (size_t)dl + 1 > 65535 ? 12 : 10;
-    size_t total = (pre + (size_t)dl + 1 + 63) / 64 * 64;
-    if (total > cap) return ot_error(OT_ERR_INTERNAL, "npy header buffer too small");
-    size_t hlen = total - pre;
-    memcpy(buf, "\x93NUMPY", 6);
-    buf[6] = pre == 10 ? 1 : 2;
-    buf[7] = 0;
-    for (size_t b = 0; b < pre - 8; b++) buf[8 + b] = (char)(hlen >> (8 * b));
-    memcpy(buf + pre, dict, (size_t)dl);
-    memset(buf + pre + dl, ' ', total - pre - (size_t)dl - 1);
-    buf[total - 1] = '\n';
-    *n = total;
-    return OT_OK;
+    return ot_npy_header(descr, t->rank, t->dims, buf, cap, n);
 }
 
 ot_status ot_npz_writer_add(ot_npz_writer *w, const char *name, const ot_tensor *t, uint32_t *data_crc) {
@@ -511,9 +494,7 @@ ot_status ot_npz_writer_commit(ot_npz_writer *w) {
     put32(end + k + 12, z64 ? 0xffffffffu : cd_size), put32(end + k + 16, z64 ? 0xffffffffu : cd_off);
     put16(end + k + 20, 0);
     ot_atomic_write(&w->f, end, k + 22);
-    ot_status s = ot_atomic_sync(&w->f);
-    if (!s) s = ot_atomic_rename(&w->f);
-    if (s) ot_atomic_abort(&w->f);
+    ot_status s = ot_atomic_commit(&w->f);
     writer_free(w);
     return s;
 }

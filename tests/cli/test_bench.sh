@@ -8,16 +8,9 @@
 # module.  Prints "N passed, N failed"; exits non-zero if anything failed.
 set -u
 
-BIN=${1:?usage: test_bench.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]}
-S=${2:?usage: test_bench.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]}
-PY=${3:-}
+. "$(dirname "$0")/lib.sh" # BIN S PY, ok bad ot expect_rc check finish
 TESTS=$(cd "$(dirname "$0")/.." && pwd)
-case $BIN in */*) [ "${BIN#/}" = "$BIN" ] && BIN=$PWD/$BIN ;; esac # the test changes directory
-case $PY in */*) [ "${PY#/}" = "$PY" ] && PY=$PWD/$PY ;; esac
 [ -n "$PY" ] && ! "$PY" -c 'import json' 2>/dev/null && PY=""
-rm -rf "$S"
-mkdir -p "$S" || exit 1
-S=$(cd "$S" && pwd)
 cd "$S" || exit 1
 
 MLP=$TESTS/parity/mlp_sgd/model.onnx
@@ -27,46 +20,6 @@ GPT_EVAL=$TESTS/models/test_gpt_eval_opset17/model.onnx
 SGD=(--optimizer sgd --lr 0.1)
 T1=(--threads 1) # the test machine may be busy; small steps gain nothing from more
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $1"
-    [ -s "$S/out" ] && sed 's/^/  stdout: /' "$S/out" | head -20
-    [ -s "$S/err" ] && sed 's/^/  stderr: /' "$S/err" | head -20
-}
-ot() {
-    "$BIN" "$@" >"$S/out" 2>"$S/err"
-    RC=$?
-}
-# expect_rc NAME WANT args...: for WANT != 0 the error must be one line on
-# stderr starting "onnxtrain: error: ", and stdout must be empty.
-expect_rc() {
-    local name=$1 want=$2
-    shift 2
-    ot "$@"
-    if [ "$RC" -ne "$want" ]; then
-        bad "$name: exit $RC, expected $want"
-        return 1
-    fi
-    if [ "$want" -ne 0 ]; then
-        if [ "$(wc -l <"$S/err")" -ne 1 ] || ! grep -q '^onnxtrain: error: ' "$S/err"; then
-            bad "$name: expected one 'onnxtrain: error: ' line on stderr"
-            return 1
-        fi
-        if [ -s "$S/out" ]; then
-            bad "$name: printed to stdout on failure"
-            return 1
-        fi
-    fi
-    ok "$name"
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
 # num KEY: the number after "KEY": in out (empty when absent)
 num() { sed -n "s/.*\"$1\": \\([-0-9.eE+]*\\).*/\\1/p" "$S/out"; }
 # one_object KEY...: out is one line holding one JSON object with every KEY a number
@@ -215,5 +168,4 @@ if expect_rc "info --train --dump --dim" 0 info "$GPT" --train --dump gpt.onnx -
     expect_rc "info reads the dumped GPT training graph" 0 info gpt.onnx
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -12,16 +12,9 @@
 # anything failed.
 set -u
 
-BIN=${1:?usage: test_train.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]}
-S=${2:?usage: test_train.sh ONNXTRAIN_BINARY SCRATCH_DIR [PYTHON]}
-PY=${3:-}
+. "$(dirname "$0")/lib.sh" # BIN S PY, ok bad ot expect_rc check finish
 MODELS=$(cd "$(dirname "$0")/../models" && pwd)
 PARITY=$(cd "$(dirname "$0")/../parity" 2>/dev/null && pwd)
-case $BIN in */*) [ "${BIN#/}" = "$BIN" ] && BIN=$PWD/$BIN ;; esac # the test changes directory
-case $PY in */*) [ "${PY#/}" = "$PY" ] && PY=$PWD/$PY ;; esac
-rm -rf "$S"
-mkdir -p "$S" || exit 1
-S=$(cd "$S" && pwd)
 cd "$S" || exit 1
 
 MLP=$MODELS/test_mlp_train_opset17/model.onnx
@@ -31,49 +24,6 @@ REG=$MODELS/test_mlp_tanh_regression_train_opset17/model.onnx
 # One thread: the test machine may be busy, and small steps gain nothing from more.
 T1=(--threads 1)
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $1"
-    [ -s "$S/out" ] && sed 's/^/  stdout: /' "$S/out" | head -20
-    [ -s "$S/err" ] && sed 's/^/  stderr: /' "$S/err" | head -20
-}
-
-ot() {
-    "$BIN" "$@" >"$S/out" 2>"$S/err"
-    RC=$?
-}
-
-# expect_rc NAME WANT args...: for WANT != 0 the error must be one line on
-# stderr starting "onnxtrain: error: ", and stdout must be empty.
-expect_rc() {
-    local name=$1 want=$2
-    shift 2
-    ot "$@"
-    if [ "$RC" -ne "$want" ]; then
-        bad "$name: exit $RC, expected $want"
-        return 1
-    fi
-    if [ "$want" -ne 0 ]; then
-        if [ "$(wc -l <"$S/err")" -ne 1 ] || ! grep -q '^onnxtrain: error: ' "$S/err"; then
-            bad "$name: expected one 'onnxtrain: error: ' line on stderr"
-            return 1
-        fi
-        if [ -s "$S/out" ]; then
-            bad "$name: printed to stdout on failure"
-            return 1
-        fi
-    fi
-    ok "$name"
-}
-
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
 only_loss() { [ "$(grep -c . "$S/out")" -eq 1 ] && grep -q '^loss: ' "$S/out"; }
 
 # ---- a .npy writer ------------------------------------------------------------
@@ -326,5 +276,4 @@ else
     echo "skipped: the NumPy reference of the loop (needs PYTHON with numpy and onnx)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,99 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "kernels/cpu/elementwise.h"
-#include "ops/op.h"
-#include "src/core/alloc.h"
+#include "op_harness.h"
 #include "src/core/half.h"
 #include "src/core/rng.h"
-
-/* ---- a one-node harness ------------------------------------------------------ */
-typedef struct attr_spec {
-    const char *name;
-    char kind; /* 'i', 'f', 's' */
-    int64_t i;
-    float f;
-    const char *s;
-} attr_spec;
-
-#define MAX_IO 8
-
-typedef struct op_run {
-    ot_graph *g;
-    ot_tensor *out[MAX_IO];
-    int n_out;
-    void *attrs;
-} op_run;
-
-typedef struct run_opts {
-    bool training;
-    uint64_t seed, step;
-    int node_index;
-} run_opts;
-
-static ot_status run_op_x(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
-                          const attr_spec *attrs, int n_attrs, const run_opts *o) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-    }
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) {
-        ot_attr *a;
-        ot_attr_type t = attrs[i].kind == 's' ? OT_ATTR_STRING : attrs[i].kind == 'f' ? OT_ATTR_FLOAT : OT_ATTR_INT;
-        ot_node_add_attr(r->g, node, attrs[i].name, t, &a);
-        if (t == OT_ATTR_STRING) {
-            a->s = ot_strdup(attrs[i].s);
-            a->s_len = strlen(attrs[i].s);
-        } else if (t == OT_ATTR_FLOAT) {
-            a->f = attrs[i].f;
-        } else {
-            a->i = attrs[i].i;
-        }
-    }
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = def->attrs_size ? calloc(1, def->attrs_size) : NULL;
-    if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    for (int i = 0; i < n_out; i++) ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    run_opts dflt = {0};
-    if (!o) o = &dflt;
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = r->attrs, .n_in = n_in, .in = in,
-                 .n_out = n_out, .out = r->out, .training = o->training, .seed = o->seed, .step = o->step,
-                 .node_index = o->node_index, .need_input = -1};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
-}
-
-static ot_status run_op(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
-                        const attr_spec *attrs, int n_attrs) {
-    return run_op_x(r, op, opset, n_in, in, n_out, attrs, n_attrs, NULL);
-}
-
-static void run_free(op_run *r) {
-    for (int i = 0; i < r->n_out; i++) ot_tensor_free(r->out[i]);
-    ot_graph_free(r->g);
-    free(r->attrs);
-}
-
-static ot_tensor *tensor(ot_dtype dt, int rank, const int64_t *dims, const void *vals) {
-    ot_tensor *t;
-    ot_tensor_new(dt, rank, dims, &t);
-    if (vals) memcpy(t->data, vals, ot_tensor_nbytes(t));
-    return t;
-}
 
 static uint32_t lcg_state = 12345;
 static float frand(void) { /* [-2, 2) */
@@ -231,7 +142,7 @@ static void test_int_ops(void) {
     const int32_t mod_ref[] = {1, 2, -2, -1, 0, 0}; /* Python: sign of the divisor */
     CHECK(!memcmp(r.out[0]->data, mod_ref, sizeof mod_ref));
     run_free(&r);
-    attr_spec fm = {"fmod", 'i', 1, 0, NULL};
+    attr_spec fm = INT("fmod", 1);
     CHECK(run_op(&r, "Mod", 13, 2, in, 1, &fm, 1) == OT_OK);
     const int32_t fmod_ref[] = {1, -1, 1, -1, 0, 0}; /* C: sign of the dividend */
     CHECK(!memcmp(r.out[0]->data, fmod_ref, sizeof fmod_ref));
@@ -249,7 +160,7 @@ static void test_int_ops(void) {
     tb = tensor(OT_UINT8, 1, d4, s8);
     in[0] = ta;
     in[1] = tb;
-    attr_spec dir = {"direction", 's', 0, 0, "LEFT"};
+    attr_spec dir = STR("direction", "LEFT");
     CHECK(run_op(&r, "BitShift", 11, 2, in, 1, &dir, 1) == OT_OK);
     const uint8_t shl_ref[] = {8, 254, 64, 0};
     CHECK(!memcmp(r.out[0]->data, shl_ref, 4));
@@ -297,7 +208,7 @@ static void test_unary(void) {
     y = r.out[0]->data;
     CHECK(y[0] == 0.0f && y[4] == 1.5f && isnan(y[6]));
     run_free(&r);
-    attr_spec gelu = {"approximate", 's', 0, 0, "tanh"};
+    attr_spec gelu = STR("approximate", "tanh");
     CHECK(run_op(&r, "Gelu", 20, 1, in, 1, &gelu, 1) == OT_OK);
     y = r.out[0]->data;
     for (int i = 0; i < 6; i++) {
@@ -308,7 +219,7 @@ static void test_unary(void) {
     gelu.s = "fast";
     CHECK(run_op(&r, "Gelu", 20, 1, in, 1, &gelu, 1) == OT_ERR_UNSUPPORTED);
     run_free(&r);
-    attr_spec sel[2] = {{"alpha", 'f', 0, 2.0f, NULL}, {"gamma", 'f', 0, 3.0f, NULL}};
+    attr_spec sel[2] = {FLT("alpha", 2.0f), FLT("gamma", 3.0f)};
     CHECK(run_op(&r, "Selu", 6, 1, in, 1, sel, 2) == OT_OK);
     y = r.out[0]->data;
     for (int i = 0; i < 6; i++) {
@@ -437,7 +348,7 @@ static void test_misc_ops(void) {
 
     /* Clip: opset 6 attributes, opset 11+ optional inputs (min only; int8). */
     in[0] = ta;
-    attr_spec clip[2] = {{"min", 'f', 0, 0.0f, NULL}, {"max", 'f', 0, 4.5f, NULL}};
+    attr_spec clip[2] = {FLT("min", 0.0f), FLT("max", 4.5f)};
     CHECK(run_op(&r, "Clip", 6, 1, in, 1, clip, 2) == OT_OK);
     y = r.out[0]->data;
     CHECK(y[0] == 1 && isnan(y[1]) && y[3] == 0 && y[4] == 4.5f);
@@ -484,7 +395,7 @@ static void test_misc_ops(void) {
     const float inf[] = {INFINITY, -INFINITY, NAN};
     ot_tensor *tinf = tensor(OT_FLOAT, 1, d1, inf);
     in[0] = tinf;
-    attr_spec isinf = {"detect_positive", 'i', 0, 0, NULL};
+    attr_spec isinf = INT("detect_positive", 0);
     CHECK(run_op(&r, "IsInf", 20, 1, in, 1, &isinf, 1) == OT_OK);
     yb = r.out[0]->data;
     CHECK(yb[0] == 0 && yb[1] == 1 && yb[2] == 0);
@@ -505,7 +416,7 @@ static void test_cast(void) {
     ot_tensor *tx = tensor(OT_FLOAT, 1, d, x);
     ot_tensor *in[2] = {tx, NULL};
     op_run r;
-    attr_spec to = {"to", 'i', OT_INT32, 0, NULL};
+    attr_spec to = INT("to", OT_INT32);
     CHECK(run_op(&r, "Cast", 13, 1, in, 1, &to, 1) == OT_OK);
     const int32_t *yi = r.out[0]->data;
     CHECK(yi[0] == 1 && yi[1] == -1 && yi[2] == 0 && yi[4] == 0); /* truncation; NaN -> 0 */
@@ -591,7 +502,7 @@ static void test_dropout(void) {
     ot_tensor *tt = tensor(OT_BOOL, 0, NULL, &yes);
     ot_tensor *in[3] = {x, tr, tt};
     op_run r1, r4, r0;
-    run_opts o = {false, 99, 5, 3};
+    run_opts o = {.seed = 99, .step = 5, .node_index = 3};
     int before = omp_get_max_threads();
     omp_set_num_threads(1);
     CHECK(run_op_x(&r1, "Dropout", 13, 3, in, 2, NULL, 0, &o) == OT_OK);
@@ -623,7 +534,7 @@ static void test_dropout(void) {
     CHECK(run_op(&r0, "Dropout", 13, 1, in, 2, NULL, 0) == OT_OK);
     CHECK(!memcmp(r0.out[0]->data, x->data, ot_tensor_nbytes(x)) && ((uint8_t *)r0.out[1]->data)[17] == 1);
     run_free(&r0);
-    attr_spec ra = {"ratio", 'f', 0, 0.2f, NULL};
+    attr_spec ra = FLT("ratio", 0.2f);
     CHECK(run_op(&r0, "Dropout", 7, 1, in, 2, &ra, 1) == OT_OK);
     CHECK(r0.out[1]->dtype == OT_FLOAT && ((float *)r0.out[1]->data)[5] == 1.0f);
     run_free(&r0);

@@ -3,88 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ops/op.h"
-#include "src/core/alloc.h"
+#include "op_harness.h"
 #include "src/core/half.h"
 
-/* ---- a one-node harness ------------------------------------------------------ */
-
-typedef struct attr_spec {
-    const char *name;
-    int is_str;
-    int64_t i;
-    const char *s;
-} attr_spec;
-
-#define MAX_IO 4
-
-typedef struct op_run {
-    ot_graph *g;
-    ot_tensor *out[MAX_IO];
-    int n_out;
-    ot_status status;
-} op_run;
-
-/* Parses, infers, allocates and runs `op` on inputs; outputs land in r->out. */
-static ot_status run_op(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
-                        const attr_spec *attrs, int n_attrs) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-    }
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) {
-        ot_attr *a;
-        ot_node_add_attr(r->g, node, attrs[i].name, attrs[i].is_str ? OT_ATTR_STRING : OT_ATTR_INT, &a);
-        if (attrs[i].is_str) {
-            a->s = ot_strdup(attrs[i].s);
-            a->s_len = strlen(attrs[i].s);
-        } else {
-            a->i = attrs[i].i;
-        }
-    }
-    char attr_buf[256] = {0};
-    const ot_node *n = &r->g->nodes[node];
-    if (def->parse) OT_TRY(def->parse(n, opset, attr_buf));
-    for (int i = 0; i < n_out; i++) ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = attr_buf, .n_in = n_in, .in = in,
-                 .n_out = n_out, .out = r->out};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
-}
-
-static void run_free(op_run *r) {
-    for (int i = 0; i < r->n_out; i++) ot_tensor_free(r->out[i]);
-    ot_graph_free(r->g);
-}
-
-static ot_tensor *tensor(ot_dtype dt, int rank, const int64_t *dims, const void *vals) {
-    ot_tensor *t;
-    ot_tensor_new(dt, rank, dims, &t);
-    if (vals) memcpy(t->data, vals, ot_tensor_nbytes(t));
-    return t;
-}
-
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 static int64_t rand_int(int64_t lo, int64_t hi) { return lo + (int64_t)(next_u64() % (uint64_t)(hi - lo)); }
 
 static ot_tensor *rand_f32(int rank, const int64_t *dims) {
@@ -99,18 +20,6 @@ static ot_tensor *rand_idx(ot_dtype dt, int rank, const int64_t *dims, int64_t d
     ot_tensor *t = tensor(dt, rank, dims, NULL);
     for (int64_t i = 0; i < ot_tensor_numel(t); i++) ot_store_i64(dt, t->data, i, rand_int(-dim, dim));
     return t;
-}
-
-static void unravel(int64_t p, int rank, const int64_t *dims, int64_t *coord) {
-    for (int d = rank - 1; d >= 0; d--) {
-        coord[d] = p % dims[d];
-        p /= dims[d];
-    }
-}
-static int64_t ravel(int rank, const int64_t *dims, const int64_t *coord) {
-    int64_t p = 0;
-    for (int d = 0; d < rank; d++) p = p * dims[d] + coord[d];
-    return p;
 }
 
 /* ---- Gather -------------------------------------------------------------------- */
@@ -144,7 +53,7 @@ static void test_gather_axes(void) {
         int64_t idd[2] = {2, 3};
         ot_tensor *ix = rand_idx(OT_INT32, 2, idd, xd[ax]);
         ot_tensor *in[2] = {x, ix};
-        attr_spec a = {"axis", 0, axis, NULL};
+        attr_spec a = INT("axis", axis);
         op_run r;
         CHECK(run_op(&r, "Gather", 11, 2, in, 1, &a, 1) == OT_OK);
         CHECK(r.out[0]->rank == 4);
@@ -165,7 +74,7 @@ static void test_gather_axes(void) {
     int64_t one = -1;
     ot_tensor *ix = tensor(OT_INT64, 0, NULL, &one);
     ot_tensor *in[2] = {x, ix};
-    attr_spec a = {"axis", 0, 1, NULL};
+    attr_spec a = INT("axis", 1);
     op_run r;
     CHECK(run_op(&r, "Gather", 13, 2, in, 1, &a, 1) == OT_OK);
     CHECK(r.out[0]->rank == 2 && r.out[0]->dims[0] == 3 && r.out[0]->dims[1] == 5);
@@ -216,7 +125,7 @@ static void test_gather_types_and_errors(void) {
     CHECK(run_op(&r, "Gather", 13, 2, in2, 1, NULL, 0) == OT_ERR_UNSUPPORTED);
     run_free(&r);
     /* axis out of range */
-    attr_spec a = {"axis", 0, 1, NULL};
+    attr_spec a = INT("axis", 1);
     CHECK(run_op(&r, "Gather", 13, 2, in, 1, &a, 1) == OT_ERR_SHAPE);
     run_free(&r);
     ot_tensor_free(fi);
@@ -236,7 +145,7 @@ static void test_gather_elements(void) {
         idd[ax] = 7;
         ot_tensor *ix = rand_idx(ax == 1 ? OT_INT32 : OT_INT64, 3, idd, xd[ax]);
         ot_tensor *in[2] = {x, ix};
-        attr_spec a = {"axis", 0, ax - 3 * (ax == 2), NULL};
+        attr_spec a = INT("axis", ax - 3 * (ax == 2));
         op_run r;
         CHECK(run_op(&r, "GatherElements", 13, 2, in, 1, &a, 1) == OT_OK);
         CHECK(ot_shape_equal(r.out[0]->rank, r.out[0]->dims, 3, idd));
@@ -281,14 +190,14 @@ static void test_scatter_elements(void) {
     ot_tensor *x = tensor(OT_FLOAT, 2, dd, data), *ix = tensor(OT_INT64, 2, id, idx), *u = tensor(OT_FLOAT, 2, id, upd);
     ot_tensor *in[3] = {x, ix, u};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        attr_spec a[2] = {{"axis", 0, 1, NULL}, {"reduction", 1, 0, cases[k].red}};
+        attr_spec a[2] = {INT("axis", 1), STR("reduction", cases[k].red)};
         op_run r;
         CHECK(run_op(&r, "ScatterElements", 18, 3, in, 1, a, 2) == OT_OK);
         CHECK_MSG(!memcmp(r.out[0]->data, cases[k].want, sizeof data), "reduction %s", cases[k].red);
         run_free(&r);
     }
     /* opset gating: max needs 18, any reduction needs 16 */
-    attr_spec amax[2] = {{"axis", 0, 1, NULL}, {"reduction", 1, 0, "max"}};
+    attr_spec amax[2] = {INT("axis", 1), STR("reduction", "max")};
     op_run r;
     CHECK(run_op(&r, "ScatterElements", 16, 3, in, 1, amax, 2) == OT_ERR_UNSUPPORTED);
     run_free(&r);
@@ -303,7 +212,7 @@ static void test_scatter_elements(void) {
     int64_t i0[3] = {0, 0, 4};
     ot_tensor *xi = tensor(OT_INT32, 2, dd, di), *ii = tensor(OT_INT64, 2, id, i0), *uu = tensor(OT_INT32, 2, id, ui);
     ot_tensor *in2[3] = {xi, ii, uu};
-    attr_spec aadd[2] = {{"axis", 0, 1, NULL}, {"reduction", 1, 0, "add"}};
+    attr_spec aadd[2] = {INT("axis", 1), STR("reduction", "add")};
     CHECK(run_op(&r, "ScatterElements", 16, 3, in2, 1, aadd, 2) == OT_OK);
     CHECK(((int32_t *)r.out[0]->data)[0] == INT32_MIN + 1 && ((int32_t *)r.out[0]->data)[4] == 1);
     run_free(&r);
@@ -345,7 +254,7 @@ static void test_gather_nd(void) {
     int64_t id2[2] = {2, 1}, iv2[2] = {1, 0};
     ot_tensor *ix2 = tensor(OT_INT64, 2, id2, iv2);
     ot_tensor *in2[2] = {x, ix2};
-    attr_spec a = {"batch_dims", 0, 1, NULL};
+    attr_spec a = INT("batch_dims", 1);
     CHECK(run_op(&r, "GatherND", 12, 2, in2, 1, &a, 1) == OT_OK);
     CHECK(r.out[0]->rank == 2 && r.out[0]->dims[0] == 2 && r.out[0]->dims[1] == 2);
     CHECK(!memcmp(r.out[0]->data, want, sizeof want));
@@ -382,7 +291,7 @@ static void test_scatter_nd(void) {
     CHECK(!memcmp(r.out[0]->data, want, sizeof want));
     run_free(&r);
     ((int64_t *)ix->data)[1] = -4; /* same element as index 4 */
-    attr_spec a = {"reduction", 1, 0, "add"};
+    attr_spec a = STR("reduction", "add");
     CHECK(run_op(&r, "ScatterND", 16, 3, in, 1, &a, 1) == OT_OK);
     float want2[8] = {1, 13, 3, 4, 24, 6, 7, 20};
     CHECK(!memcmp(r.out[0]->data, want2, sizeof want2));
@@ -417,7 +326,7 @@ static void test_compress_nonzero(void) {
     uint8_t cond[3] = {0, 1, 1};
     ot_tensor *x = tensor(OT_FLOAT, 2, dd, data), *cv = tensor(OT_BOOL, 1, cd, cond);
     ot_tensor *in[2] = {x, cv};
-    attr_spec a0 = {"axis", 0, 0, NULL}, a1 = {"axis", 0, -1, NULL};
+    attr_spec a0 = INT("axis", 0), a1 = INT("axis", -1);
     op_run r;
     CHECK(run_op(&r, "Compress", 9, 2, in, 1, &a0, 1) == OT_OK);
     float w0[4] = {3, 4, 5, 6};
@@ -478,7 +387,7 @@ static void test_topk(void) {
         int64_t kk = 5, kd[1] = {1};
         ot_tensor *k = tensor(OT_INT64, 1, kd, &kk);
         ot_tensor *in[2] = {x, k};
-        attr_spec a[2] = {{"axis", 0, -2, NULL}, {"largest", 0, largest, NULL}};
+        attr_spec a[2] = {INT("axis", -2), INT("largest", largest)};
         op_run r;
         CHECK(run_op(&r, "TopK", 11, 2, in, 2, a, 2) == OT_OK);
         CHECK(r.out[0]->dims[1] == 5 && r.out[1]->dtype == OT_INT64);
@@ -500,7 +409,7 @@ static void test_topk(void) {
         ot_tensor_free(k);
     }
     /* opset 1: k attribute; k larger than the axis is an error */
-    attr_spec ak = {"k", 0, 2, NULL};
+    attr_spec ak = INT("k", 2);
     op_run r;
     CHECK(run_op(&r, "TopK", 1, 1, &x, 2, &ak, 1) == OT_OK);
     CHECK(r.out[0]->dims[2] == 2);
@@ -521,7 +430,7 @@ static void test_topk(void) {
     CHECK(((int64_t *)r.out[1]->data)[0] == 0 && ((int64_t *)r.out[1]->data)[1] == 2);
     run_free(&r);
     in[0] = s8;
-    attr_spec sm = {"largest", 0, 0, NULL};
+    attr_spec sm = INT("largest", 0);
     CHECK(run_op(&r, "TopK", 11, 2, in, 2, &sm, 1) == OT_OK);
     CHECK(((int8_t *)r.out[0]->data)[0] == -128 && ((int8_t *)r.out[0]->data)[1] == -1);
     run_free(&r);

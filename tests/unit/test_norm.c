@@ -5,128 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ops/op.h"
 #include "kernels/cpu/norm.h"
-#include "src/core/alloc.h"
-#include "src/core/dtype.h"
+#include "op_harness.h"
 #include "src/core/half.h"
 
-/* ---- a one-node harness ------------------------------------------------------ */
-
-typedef struct attr_spec {
-    const char *name;
-    char kind; /* 'i' int, 'f' float, 's' string, 'l' ints */
-    int64_t i;
-    float f;
-    const char *s;
-    int n;
-    int64_t ints[12];
-} attr_spec;
-
-#define MAX_IO 6
-
-typedef struct op_run {
-    ot_graph *g;
-    void *attrs;
-    ot_tensor *out[MAX_IO];
-    int n_out;
-} op_run;
-
-static ot_status run_op(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
-                        const attr_spec *attrs, int n_attrs) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-    }
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) {
-        const attr_spec *s = &attrs[i];
-        ot_attr *a;
-        ot_attr_type t = s->kind == 'i' ? OT_ATTR_INT : s->kind == 'f' ? OT_ATTR_FLOAT
-                       : s->kind == 's' ? OT_ATTR_STRING : OT_ATTR_INTS;
-        ot_node_add_attr(r->g, node, s->name, t, &a);
-        if (t == OT_ATTR_INT) a->i = s->i;
-        if (t == OT_ATTR_FLOAT) a->f = s->f;
-        if (t == OT_ATTR_STRING) {
-            a->s = ot_strdup(s->s);
-            a->s_len = strlen(s->s);
-        }
-        if (t == OT_ATTR_INTS) {
-            a->n = s->n;
-            a->ints = ot_malloc(sizeof(int64_t) * (size_t)(s->n ? s->n : 1));
-            memcpy(a->ints, s->ints, sizeof(int64_t) * (size_t)s->n);
-        }
-    }
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
-    if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    for (int i = 0; i < n_out; i++) ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = def->attrs_size ? r->attrs : NULL,
-                 .n_in = n_in, .in = in, .n_out = n_out, .out = r->out};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
-}
-
-static void run_free(op_run *r) {
-    for (int i = 0; i < r->n_out; i++) ot_tensor_free(r->out[i]);
-    free(r->attrs);
-    ot_graph_free(r->g);
-}
-
-static ot_tensor *tensor(ot_dtype dt, int rank, const int64_t *dims, const void *vals) {
-    ot_tensor *t;
-    ot_tensor_new(dt, rank, dims, &t);
-    if (vals) memcpy(t->data, vals, ot_tensor_nbytes(t));
-    return t;
-}
-
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static double rand_unit(void) { return (double)(next_u64() >> 11) / 9007199254740992.0 * 2 - 1; }
-
-static ot_tensor *rand_tensor(ot_dtype dt, int rank, const int64_t *dims) {
-    ot_tensor *t = tensor(dt, rank, dims, NULL);
-    for (int64_t i = 0; i < ot_tensor_numel(t); i++) ot_store_f64(dt, t->data, i, rand_unit() * 4);
-    return t;
-}
-
-#define INTS(nm, ...) {.name = nm, .kind = 'l', .n = sizeof((int64_t[]){__VA_ARGS__}) / 8, .ints = {__VA_ARGS__}}
-#define INT(nm, v) {.name = nm, .kind = 'i', .i = v}
-#define STR(nm, v) {.name = nm, .kind = 's', .s = v}
-#define FLT(nm, v) {.name = nm, .kind = 'f', .f = v}
-
-static double at(const ot_tensor *t, int64_t i) { return ot_load_f64(t->dtype, t->data, i); }
-
 static double tol_for(ot_dtype dt) { return dt == OT_DOUBLE ? 1e-11 : dt == OT_FLOAT ? 2e-5 : 2e-2; }
-
-/* Compares n values of t against want; reports the first few mismatches. */
-static void check_all(const char *what, const ot_tensor *t, const double *want, int64_t n, double tol) {
-    int bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double got = at(t, i);
-        if (!check_close(got, want[i], tol, tol) && bad++ < 4)
-            CHECK_MSG(0, "%s[%lld] = %.9g, want %.9g", what, (long long)i, got, want[i]);
-    }
-    if (!bad) CHECK(1);
-}
 
 /* Naive mean / biased variance of n values at x[off + j * stride]. */
 static void naive_moments(const ot_tensor *x, int64_t n, int64_t (*index)(int64_t j, const void *ctx),
@@ -154,8 +37,8 @@ static int64_t bn_index(int64_t j, const void *p) {
 static void check_bn(ot_dtype dt, int64_t opset, int training, int n_out) {
     int64_t xd[4] = {3, 4, 5, 2}, cd[1] = {4};
     const int64_t N = 3, C = 4, S = 10;
-    ot_tensor *in[5] = {rand_tensor(dt, 4, xd), rand_tensor(dt, 1, cd), rand_tensor(dt, 1, cd),
-                        rand_tensor(dt, 1, cd), rand_tensor(dt, 1, cd)};
+    ot_tensor *in[5] = {rand_tensor(dt, 4, xd, 4), rand_tensor(dt, 1, cd, 4), rand_tensor(dt, 1, cd, 4),
+                        rand_tensor(dt, 1, cd, 4), rand_tensor(dt, 1, cd, 4)};
     for (int c = 0; c < C; c++) ot_store_f64(dt, in[4]->data, c, fabs(at(in[4], c)) + 0.5); /* var > 0 */
     attr_spec a[3] = {FLT("epsilon", 0.01f), FLT("momentum", 0.8f), INT("training_mode", training)};
     op_run r;
@@ -201,8 +84,9 @@ static void test_batchnorm(void) {
 
 static void test_batchnorm_errors(void) {
     int64_t xd[4] = {2, 3, 2, 2}, cd[1] = {3}, bad[1] = {2};
-    ot_tensor *in[5] = {rand_tensor(OT_FLOAT, 4, xd), rand_tensor(OT_FLOAT, 1, cd), rand_tensor(OT_FLOAT, 1, cd),
-                        rand_tensor(OT_FLOAT, 1, cd), rand_tensor(OT_FLOAT, 1, bad)};
+    ot_tensor *in[5] = {rand_tensor(OT_FLOAT, 4, xd, 4), rand_tensor(OT_FLOAT, 1, cd, 4),
+                        rand_tensor(OT_FLOAT, 1, cd, 4), rand_tensor(OT_FLOAT, 1, cd, 4),
+                        rand_tensor(OT_FLOAT, 1, bad, 4)};
     op_run r;
     CHECK(run_op(&r, "BatchNormalization", 15, 5, in, 1, NULL, 0) == OT_ERR_SHAPE);
     CHECK(strstr(ot_last_error(), "var") != NULL);
@@ -213,11 +97,11 @@ static void test_batchnorm_errors(void) {
     CHECK(run_op(&r, "BatchNormalization", 9, 5, in, 1, sp, 1) == OT_ERR_PARSE);
     run_free(&r);
     ot_tensor_free(in[4]);
-    in[4] = rand_tensor(OT_FLOAT, 1, cd);
+    in[4] = rand_tensor(OT_FLOAT, 1, cd, 4);
     CHECK(run_op(&r, "BatchNormalization", 15, 5, in, 3, NULL, 0) == OT_ERR_PARSE); /* outputs need training */
     run_free(&r);
     ot_tensor_free(in[1]);
-    in[1] = rand_tensor(OT_DOUBLE, 1, cd);
+    in[1] = rand_tensor(OT_DOUBLE, 1, cd, 4);
     CHECK(run_op(&r, "BatchNormalization", 14, 5, in, 1, NULL, 0) == OT_ERR_TYPE);
     run_free(&r);
     for (int i = 0; i < 5; i++) ot_tensor_free(in[i]);
@@ -246,9 +130,9 @@ static void test_moments_accuracy(void) {
 
 static void check_ln(ot_dtype dt, int rank, const int64_t *xd, int64_t axis, int srank, const int64_t *sd,
                      int with_bias, int n_out, int64_t stash) {
-    ot_tensor *in[3] = {rand_tensor(dt, rank, xd), rand_tensor(dt, srank, sd), NULL};
+    ot_tensor *in[3] = {rand_tensor(dt, rank, xd, 4), rand_tensor(dt, srank, sd, 4), NULL};
     if (with_bias) /* with_bias 2: B is only the last dim, a shorter period than Scale */
-        in[2] = with_bias == 2 ? rand_tensor(dt, 1, sd + srank - 1) : rand_tensor(dt, srank, sd);
+        in[2] = with_bias == 2 ? rand_tensor(dt, 1, sd + srank - 1, 4) : rand_tensor(dt, srank, sd, 4);
     attr_spec a[3] = {INT("axis", axis), FLT("epsilon", 0.1f), INT("stash_type", stash)};
     op_run r;
     ot_status s = run_op(&r, "LayerNormalization", 17, with_bias ? 3 : 2, in, n_out, a, 3);
@@ -304,12 +188,12 @@ static void test_layernorm(void) {
 
 static void test_layernorm_errors(void) {
     int64_t xd[3] = {2, 3, 4}, sd[2] = {3, 1}, sd2[1] = {3};
-    ot_tensor *in[2] = {rand_tensor(OT_FLOAT, 3, xd), rand_tensor(OT_FLOAT, 2, sd)};
+    ot_tensor *in[2] = {rand_tensor(OT_FLOAT, 3, xd, 4), rand_tensor(OT_FLOAT, 2, sd, 4)};
     op_run r;
     CHECK(run_op(&r, "LayerNormalization", 17, 2, in, 1, NULL, 0) == OT_ERR_UNSUPPORTED); /* (3, 1) */
     run_free(&r);
     ot_tensor_free(in[1]);
-    in[1] = rand_tensor(OT_FLOAT, 1, sd2);
+    in[1] = rand_tensor(OT_FLOAT, 1, sd2, 4);
     CHECK(run_op(&r, "LayerNormalization", 17, 2, in, 1, NULL, 0) == OT_ERR_SHAPE); /* (3,) vs (.., 4) */
     run_free(&r);
     attr_spec ax[] = {INT("axis", 3)};
@@ -326,7 +210,7 @@ static void test_layernorm_errors(void) {
 static void check_gn(const char *op, ot_dtype dt, int64_t opset, int64_t G, int64_t n_scale) {
     int64_t xd[4] = {3, 6, 4, 5}, cd[1] = {n_scale};
     const int64_t N = 3, C = 6, S = 20, CG = C / G;
-    ot_tensor *in[3] = {rand_tensor(dt, 4, xd), rand_tensor(dt, 1, cd), rand_tensor(dt, 1, cd)};
+    ot_tensor *in[3] = {rand_tensor(dt, 4, xd, 4), rand_tensor(dt, 1, cd, 4), rand_tensor(dt, 1, cd, 4)};
     attr_spec a[2] = {FLT("epsilon", 0.01f), INT("num_groups", G)};
     op_run r;
     ot_status s = run_op(&r, op, opset, 3, in, 1, a, strcmp(op, "GroupNormalization") ? 1 : 2);
@@ -362,7 +246,8 @@ static void test_group_instance(void) {
     check_gn("GroupNormalization", OT_DOUBLE, 18, 1, 1);
 
     int64_t xd[3] = {2, 6, 3}, cd[1] = {6};
-    ot_tensor *in[3] = {rand_tensor(OT_FLOAT, 3, xd), rand_tensor(OT_FLOAT, 1, cd), rand_tensor(OT_FLOAT, 1, cd)};
+    ot_tensor *in[3] = {rand_tensor(OT_FLOAT, 3, xd, 4), rand_tensor(OT_FLOAT, 1, cd, 4),
+                        rand_tensor(OT_FLOAT, 1, cd, 4)};
     attr_spec a[] = {INT("num_groups", 4)};
     op_run r;
     CHECK(run_op(&r, "GroupNormalization", 21, 3, in, 1, a, 1) == OT_ERR_SHAPE); /* 4 does not divide 6 */
@@ -380,7 +265,7 @@ static void test_group_instance(void) {
 
 static void test_rms_lp(void) {
     int64_t xd[3] = {3, 4, 6}, sd[2] = {4, 6};
-    ot_tensor *in[2] = {rand_tensor(OT_FLOAT, 3, xd), rand_tensor(OT_FLOAT, 2, sd)};
+    ot_tensor *in[2] = {rand_tensor(OT_FLOAT, 3, xd, 4), rand_tensor(OT_FLOAT, 2, sd, 4)};
     attr_spec a[2] = {INT("axis", 1), FLT("epsilon", 0.01f)};
     op_run r;
     CHECK(run_op(&r, "RMSNormalization", 23, 2, in, 1, a, 2) == OT_OK);
@@ -419,7 +304,7 @@ static void test_rms_lp(void) {
 
 static void check_mvn(int n_axes, const int64_t *axes) {
     int64_t xd[4] = {2, 3, 4, 5};
-    ot_tensor *x = rand_tensor(OT_DOUBLE, 4, xd);
+    ot_tensor *x = rand_tensor(OT_DOUBLE, 4, xd, 4);
     attr_spec a = {.name = "axes", .kind = 'l', .n = n_axes};
     if (n_axes > 0) memcpy(a.ints, axes, sizeof(int64_t) * (size_t)n_axes);
     op_run r;

@@ -5,111 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ops/op.h"
-#include "src/core/alloc.h"
-#include "src/core/dtype.h"
+#include "op_harness.h"
 #include "src/core/half.h"
-
-/* ---- a one-node harness ------------------------------------------------------ */
-
-typedef struct attr_spec {
-    const char *name;
-    char kind; /* 'i' int, 'f' float, 's' string, 'l' ints */
-    int64_t i;
-    float f;
-    const char *s;
-    int n;
-    int64_t ints[12];
-} attr_spec;
-
-#define MAX_IO 6
-
-typedef struct op_run {
-    ot_graph *g;
-    void *attrs;
-    ot_tensor *out[MAX_IO];
-    int n_out;
-} op_run;
-
-static ot_status run_op(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
-                        const attr_spec *attrs, int n_attrs) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-    }
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) {
-        const attr_spec *s = &attrs[i];
-        ot_attr *a;
-        ot_attr_type t = s->kind == 'i' ? OT_ATTR_INT : s->kind == 'f' ? OT_ATTR_FLOAT
-                       : s->kind == 's' ? OT_ATTR_STRING : OT_ATTR_INTS;
-        ot_node_add_attr(r->g, node, s->name, t, &a);
-        if (t == OT_ATTR_INT) a->i = s->i;
-        if (t == OT_ATTR_FLOAT) a->f = s->f;
-        if (t == OT_ATTR_STRING) {
-            a->s = ot_strdup(s->s);
-            a->s_len = strlen(s->s);
-        }
-        if (t == OT_ATTR_INTS) {
-            a->n = s->n;
-            a->ints = ot_malloc(sizeof(int64_t) * (size_t)(s->n ? s->n : 1));
-            memcpy(a->ints, s->ints, sizeof(int64_t) * (size_t)s->n);
-        }
-    }
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
-    if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    for (int i = 0; i < n_out; i++) ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = def->attrs_size ? r->attrs : NULL,
-                 .n_in = n_in, .in = in, .n_out = n_out, .out = r->out};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
-}
-
-static void run_free(op_run *r) {
-    for (int i = 0; i < r->n_out; i++) ot_tensor_free(r->out[i]);
-    free(r->attrs);
-    ot_graph_free(r->g);
-}
-
-static ot_tensor *tensor(ot_dtype dt, int rank, const int64_t *dims, const void *vals) {
-    ot_tensor *t;
-    ot_tensor_new(dt, rank, dims, &t);
-    if (vals) memcpy(t->data, vals, ot_tensor_nbytes(t));
-    return t;
-}
-
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static double rand_unit(void) { return (double)(next_u64() >> 11) / 9007199254740992.0 * 2 - 1; }
-
-static ot_tensor *rand_tensor(ot_dtype dt, int rank, const int64_t *dims) {
-    ot_tensor *t = tensor(dt, rank, dims, NULL);
-    for (int64_t i = 0; i < ot_tensor_numel(t); i++) ot_store_f64(dt, t->data, i, rand_unit() * 4);
-    return t;
-}
-
-#define INTS(nm, ...) {.name = nm, .kind = 'l', .n = sizeof((int64_t[]){__VA_ARGS__}) / 8, .ints = {__VA_ARGS__}}
-#define INT(nm, v) {.name = nm, .kind = 'i', .i = v}
-#define STR(nm, v) {.name = nm, .kind = 's', .s = v}
 
 /* ---- naive reference ------------------------------------------------------------ */
 
@@ -194,7 +91,7 @@ static void check_pool_case(const char *op, ot_dtype dt, const pool_case *pc, in
     int64_t xd[5] = {2, 3, 1, 1, 1};
     for (int i = 0; i < pc->n; i++) xd[2 + i] = pc->in[i];
     int rank = pc->n + 2;
-    ot_tensor *x = rand_tensor(dt, rank, xd);
+    ot_tensor *x = rand_tensor(dt, rank, xd, 4);
     int64_t NC = 6, plane = 1;
     for (int i = 0; i < pc->n; i++) plane *= pc->in[i];
     double *xv = malloc(sizeof(double) * (size_t)(NC * plane));
@@ -352,7 +249,7 @@ static void test_maxpool_nan_and_int(void) {
 
 static void test_global(void) {
     int64_t xd[4] = {2, 3, 5, 7};
-    ot_tensor *x = rand_tensor(OT_FLOAT, 4, xd);
+    ot_tensor *x = rand_tensor(OT_FLOAT, 4, xd, 4);
     const float *xv = x->data;
     const char *ops[3] = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"};
     for (int k = 0; k < 3; k++) {
@@ -379,7 +276,7 @@ static void test_global(void) {
 /* MaxPool's (values, Indices) unpooled put each maximum back where it was. */
 static void test_maxunpool(void) {
     int64_t xd[4] = {2, 3, 6, 8};
-    ot_tensor *x = rand_tensor(OT_FLOAT, 4, xd);
+    ot_tensor *x = rand_tensor(OT_FLOAT, 4, xd, 4);
     attr_spec at[] = {INTS("kernel_shape", 2, 2), INTS("strides", 2, 2)};
     op_run pr, ur;
     CHECK(run_op(&pr, "MaxPool", 12, 1, &x, 2, at, 2) == OT_OK);
@@ -426,7 +323,7 @@ static void test_maxunpool(void) {
 
 static void test_errors(void) {
     int64_t xd[4] = {1, 1, 4, 4};
-    ot_tensor *x = rand_tensor(OT_FLOAT, 4, xd);
+    ot_tensor *x = rand_tensor(OT_FLOAT, 4, xd, 4);
     op_run r;
     CHECK(run_op(&r, "MaxPool", 12, 1, &x, 1, NULL, 0) == OT_ERR_PARSE); /* kernel_shape missing */
     CHECK(strstr(ot_last_error(), "mynode") && strstr(ot_last_error(), "kernel_shape"));

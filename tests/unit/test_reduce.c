@@ -7,93 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#define OP_HARNESS_SEED 0x2545F4914F6CDD1Dull
 #include "kernels/cpu/reduce.h"
-#include "ops/op.h"
-#include "src/core/alloc.h"
-#include "src/core/dtype.h"
-
-/* ---- a one-node harness --------------------------------------------------------- */
-
-typedef struct attr_spec {
-    const char *name;
-    char kind; /* 'i' int, 'l' ints */
-    int64_t i;
-    int n;
-    int64_t ints[8];
-} attr_spec;
-
-#define MAX_IO 3
-#define INT(nm, v) {.name = nm, .kind = 'i', .i = v}
-#define INTS(nm, cnt, ...) {.name = nm, .kind = 'l', .n = cnt, .ints = {__VA_ARGS__}}
-
-typedef struct op_run {
-    ot_graph *g;
-    void *attrs;
-    ot_tensor *out;
-} op_run;
-
-static ot_status run_op(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, const attr_spec *attrs,
-                        int n_attrs) {
-    memset(r, 0, sizeof *r);
-    const ot_op_def *def = ot_op_find("", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], id_out, node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    ot_graph_value(r->g, "out", &id_out);
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, 1, &id_out, &node);
-    for (int i = 0; i < n_attrs; i++) {
-        ot_attr *a;
-        ot_node_add_attr(r->g, node, attrs[i].name, attrs[i].kind == 'i' ? OT_ATTR_INT : OT_ATTR_INTS, &a);
-        a->i = attrs[i].i;
-        if (attrs[i].kind == 'l') {
-            a->n = attrs[i].n;
-            a->ints = ot_malloc(sizeof(int64_t) * 8);
-            memcpy(a->ints, attrs[i].ints, sizeof(int64_t) * 8);
-        }
-    }
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
-    if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out);
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = r->attrs,
-                 .n_in = n_in, .in = in, .n_out = 1, .out = &r->out};
-    OT_TRY(def->infer(&c));
-    OT_TRY(ot_tensor_alloc_data(r->out));
-    return def->cpu(&c);
-}
-
-static void run_free(op_run *r) {
-    ot_tensor_free(r->out);
-    free(r->attrs);
-    ot_graph_free(r->g);
-}
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static double rand_unit(void) { return (double)(next_u64() >> 11) / 9007199254740992.0 * 2 - 1; }
-
-/* Values in (-scale, scale); integers get small values so products stay exact. */
-static ot_tensor *rand_tensor(ot_dtype dt, int rank, const int64_t *dims, double scale) {
-    ot_tensor *t;
-    ot_tensor_new(dt, rank, dims, &t);
-    for (int64_t i = 0; i < ot_tensor_numel(t); i++) {
-        if (ot_dtype_is_float(dt)) ot_store_f64(dt, t->data, i, rand_unit() * scale);
-        else if (dt == OT_BOOL) ot_store_i64(dt, t->data, i, (int64_t)(next_u64() & 1));
-        else ot_store_i64(dt, t->data, i, (int64_t)(next_u64() % 5) + (ot_dtype_is_signed(dt) ? -2 : 1));
-    }
-    return t;
-}
+#include "op_harness.h"
 
 static ot_tensor *i64_tensor(int n, const int64_t *v) {
     ot_tensor *t;
@@ -101,18 +17,6 @@ static ot_tensor *i64_tensor(int n, const int64_t *v) {
     ot_tensor_new(OT_INT64, 1, d, &t);
     if (n) memcpy(t->data, v, sizeof(int64_t) * (size_t)n);
     return t;
-}
-
-static double at(const ot_tensor *t, int64_t i) { return ot_load_f64(t->dtype, t->data, i); }
-
-static void check_all(const char *what, const ot_tensor *t, const double *want, int64_t n, double tol) {
-    int bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double got = at(t, i);
-        if (!check_close(got, want[i], tol, tol) && bad++ < 4)
-            CHECK_MSG(0, "%s[%lld] = %.9g, want %.9g", what, (long long)i, got, want[i]);
-    }
-    if (!bad) CHECK(1);
 }
 
 /* ---- Reduce* ------------------------------------------------------------------------ */
@@ -191,10 +95,9 @@ static void check_reduce(int k, ot_dtype dt, int64_t opset, int rank, const int6
         for (int d = 0; d < rank; d++) mask[d] = true; /* empty axes: all */
     bool as_input = opset >= (reduce_ops[k].op == OT_REDUCE_SUM ? 13 : 18);
     ot_tensor *in[2] = {rand_tensor(dt, rank, dims, 2), as_input ? i64_tensor(na, axes) : NULL};
-    attr_spec a[2] = {INT("keepdims", keepdims), INTS("axes", na)};
-    memcpy(a[1].ints, axes, sizeof(int64_t) * (size_t)na);
+    attr_spec a[2] = {INT("keepdims", keepdims), attr_ints("axes", na, axes)};
     op_run r;
-    ot_status s = run_op(&r, reduce_ops[k].name, opset, as_input ? 2 : 1, in, a, as_input ? 1 : 2);
+    ot_status s = run_op(&r, reduce_ops[k].name, opset, as_input ? 2 : 1, in, 1, a, as_input ? 1 : 2);
     CHECK_MSG(s == OT_OK, "%s: %s", reduce_ops[k].name, ot_last_error());
     int64_t R = 1;
     for (int d = 0; d < rank; d++) R *= mask[d] ? dims[d] : 1;
@@ -205,16 +108,16 @@ static void check_reduce(int k, ot_dtype dt, int64_t opset, int rank, const int6
         bool shape_ok = true;
         for (int d = 0; d < rank; d++) {
             if (!mask[d]) O *= dims[d];
-            if (!mask[d] || keepdims) shape_ok &= r.out->dims[orank++] == (mask[d] ? 1 : dims[d]);
+            if (!mask[d] || keepdims) shape_ok &= r.out[0]->dims[orank++] == (mask[d] ? 1 : dims[d]);
         }
-        CHECK(shape_ok && r.out->rank == orank && r.out->dtype == dt);
+        CHECK(shape_ok && r.out[0]->rank == orank && r.out[0]->dtype == dt);
         double *want = malloc(sizeof(double) * (size_t)O);
         naive_reduce(reduce_ops[k].op, in[0], mask, want, O);
         if (!ot_dtype_is_float(dt))
             for (int64_t o = 0; o < O; o++) want[o] = want[o] < 0 ? ceil(want[o]) : floor(want[o]);
         char what[96];
         snprintf(what, sizeof what, "%s %s mask %x", reduce_ops[k].name, ot_dtype_name(dt), mask_bits);
-        check_all(what, r.out, want, O, tol);
+        check_all(what, r.out[0], want, O, tol);
         free(want);
     }
     run_free(&r);
@@ -274,16 +177,16 @@ static void test_reduce_special(void) {
     for (int k = 0; k < 10; k++) {
         ot_tensor *in[2] = {rand_tensor(OT_FLOAT, 3, dz, 1), i64_tensor(1, ax1)};
         op_run r;
-        CHECK(run_op(&r, reduce_ops[k].name, 18, 2, in, NULL, 0) == OT_OK);
-        CHECK(r.out->rank == 3 && r.out->dims[1] == 1 && ot_tensor_numel(r.out) == 8);
+        CHECK(run_op(&r, reduce_ops[k].name, 18, 2, in, 1, NULL, 0) == OT_OK);
+        CHECK(r.out[0]->rank == 3 && r.out[0]->dims[1] == 1 && ot_tensor_numel(r.out[0]) == 8);
         double want[8];
         for (int i = 0; i < 8; i++) want[i] = ident[k];
-        check_all(reduce_ops[k].name, r.out, want, 8, 0);
+        check_all(reduce_ops[k].name, r.out[0], want, 8, 0);
         run_free(&r);
         ot_tensor_free(in[1]);
         in[1] = i64_tensor(1, ax2);
-        CHECK(run_op(&r, reduce_ops[k].name, 18, 2, in, NULL, 0) == OT_OK);
-        CHECK(r.out->rank == 3 && r.out->dims[1] == 0 && r.out->dims[2] == 1);
+        CHECK(run_op(&r, reduce_ops[k].name, 18, 2, in, 1, NULL, 0) == OT_OK);
+        CHECK(r.out[0]->rank == 3 && r.out[0]->dims[1] == 0 && r.out[0]->dims[2] == 1);
         run_free(&r);
         ot_tensor_free(in[0]);
         ot_tensor_free(in[1]);
@@ -302,14 +205,14 @@ static void test_reduce_special(void) {
         memcpy(in[0]->data, xv, sizeof xv);
         attr_spec a[1] = {INT("noop_with_empty_axes", 1)};
         op_run r;
-        CHECK(run_op(&r, names[k], 18, 2, in, a, 1) == OT_OK);
-        CHECK(r.out->rank == 2 && r.out->dims[0] == 2 && r.out->dims[1] == 3);
+        CHECK(run_op(&r, names[k], 18, 2, in, 1, a, 1) == OT_OK);
+        CHECK(r.out[0]->rank == 2 && r.out[0]->dims[0] == 2 && r.out[0]->dims[1] == 3);
         double want[6];
         for (int i = 0; i < 6; i++) want[i] = k == 0 ? log(xv[i]) : k == 1 ? xv[i] * xv[i] : xv[i];
-        check_all(names[k], r.out, want, 6, 1e-6);
+        check_all(names[k], r.out[0], want, 6, 1e-6);
         run_free(&r);
         /* Without the axes input at all: the same. */
-        CHECK(run_op(&r, names[k], 18, 1, in, a, 1) == OT_OK && ot_tensor_numel(r.out) == 6);
+        CHECK(run_op(&r, names[k], 18, 1, in, 1, a, 1) == OT_OK && ot_tensor_numel(r.out[0]) == 6);
         run_free(&r);
         ot_tensor_free(in[0]);
         ot_tensor_free(in[1]);
@@ -347,8 +250,8 @@ static void test_reduce_special(void) {
     ot_tensor_new(OT_FLOAT, 0, NULL, &s0);
     ((float *)s0->data)[0] = -2.5f;
     op_run r;
-    CHECK(run_op(&r, "ReduceL1", 18, 1, &s0, NULL, 0) == OT_OK && r.out->rank == 0);
-    CHECK(((float *)r.out->data)[0] == 2.5f);
+    CHECK(run_op(&r, "ReduceL1", 18, 1, &s0, 1, NULL, 0) == OT_OK && r.out[0]->rank == 0);
+    CHECK(((float *)r.out[0]->data)[0] == 2.5f);
     run_free(&r);
     ot_tensor_free(s0);
 }
@@ -357,25 +260,25 @@ static void test_reduce_errors(void) {
     int64_t d[3] = {2, 3, 4}, dup[2] = {1, -2}, far[1] = {3};
     ot_tensor *in[2] = {rand_tensor(OT_FLOAT, 3, d, 1), i64_tensor(2, dup)};
     op_run r;
-    CHECK(run_op(&r, "ReduceMax", 18, 2, in, NULL, 0) == OT_ERR_SHAPE && strstr(ot_last_error(), "twice"));
+    CHECK(run_op(&r, "ReduceMax", 18, 2, in, 1, NULL, 0) == OT_ERR_SHAPE && strstr(ot_last_error(), "twice"));
     run_free(&r);
     ot_tensor_free(in[1]);
     in[1] = i64_tensor(1, far);
-    CHECK(run_op(&r, "ReduceSum", 13, 2, in, NULL, 0) == OT_ERR_SHAPE && strstr(ot_last_error(), "axis 3"));
+    CHECK(run_op(&r, "ReduceSum", 13, 2, in, 1, NULL, 0) == OT_ERR_SHAPE && strstr(ot_last_error(), "axis 3"));
     run_free(&r);
-    attr_spec a[1] = {INTS("axes", 1, 0)};
-    CHECK(run_op(&r, "ReduceSum", 13, 1, in, a, 1) == OT_ERR_PARSE); /* attribute after opset 13 */
+    attr_spec a[1] = {INTS("axes", 0)};
+    CHECK(run_op(&r, "ReduceSum", 13, 1, in, 1, a, 1) == OT_ERR_PARSE); /* attribute after opset 13 */
     run_free(&r);
-    CHECK(run_op(&r, "ReduceMean", 13, 1, in, a, 1) == OT_OK); /* still an attribute at 13 */
+    CHECK(run_op(&r, "ReduceMean", 13, 1, in, 1, a, 1) == OT_OK); /* still an attribute at 13 */
     run_free(&r);
     attr_spec noop[1] = {INT("noop_with_empty_axes", 1)};
-    CHECK(run_op(&r, "ReduceMean", 13, 1, in, noop, 1) == OT_ERR_PARSE);
+    CHECK(run_op(&r, "ReduceMean", 13, 1, in, 1, noop, 1) == OT_ERR_PARSE);
     run_free(&r);
     ot_tensor_free(in[0]);
     in[0] = rand_tensor(OT_BOOL, 3, d, 1);
-    CHECK(run_op(&r, "ReduceSum", 13, 1, in, NULL, 0) == OT_ERR_UNSUPPORTED);
+    CHECK(run_op(&r, "ReduceSum", 13, 1, in, 1, NULL, 0) == OT_ERR_UNSUPPORTED);
     run_free(&r);
-    CHECK(run_op(&r, "ReduceMax", 20, 1, in, NULL, 0) == OT_OK);
+    CHECK(run_op(&r, "ReduceMax", 20, 1, in, 1, NULL, 0) == OT_OK);
     run_free(&r);
     /* The axes value must be known when compiling. */
     ot_tensor_free(in[0]);
@@ -383,7 +286,7 @@ static void test_reduce_errors(void) {
     ot_tensor *unknown;
     ot_tensor_new_desc(OT_INT64, 1, (int64_t[]){1}, &unknown);
     ot_tensor *in2[2] = {in[0], unknown};
-    CHECK(run_op(&r, "ReduceSum", 13, 2, in2, NULL, 0) == OT_NEED_VALUE);
+    CHECK(run_op(&r, "ReduceSum", 13, 2, in2, 1, NULL, 0) == OT_NEED_VALUE);
     run_free(&r);
     ot_tensor_free(unknown);
     ot_tensor_free(in[0]);
@@ -417,14 +320,14 @@ static void check_arg(const char *op, ot_dtype dt, int rank, const int64_t *dims
         for (int64_t i = 0; i < ot_tensor_numel(x); i++) ot_store_f64(dt, x->data, i, round(at(x, i)));
     attr_spec a[3] = {INT("axis", axis), INT("keepdims", keep), INT("select_last_index", last)};
     op_run r;
-    ot_status s = run_op(&r, op, 13, 1, &x, a, 3);
+    ot_status s = run_op(&r, op, 13, 1, &x, 1, a, 3);
     CHECK_MSG(s == OT_OK, "%s: %s", op, ot_last_error());
     if (s == OT_OK) {
         int ax = (int)(axis < 0 ? axis + rank : axis);
         int64_t outer = 1, inner = 1, n = dims[ax];
         for (int i = 0; i < ax; i++) outer *= dims[i];
         for (int i = ax + 1; i < rank; i++) inner *= dims[i];
-        CHECK(r.out->dtype == OT_INT64 && r.out->rank == (keep ? rank : rank - 1));
+        CHECK(r.out[0]->dtype == OT_INT64 && r.out[0]->rank == (keep ? rank : rank - 1));
         bool mx = !strcmp(op, "ArgMax");
         int bad = 0;
         for (int64_t o = 0; o < outer; o++)
@@ -434,7 +337,7 @@ static void check_arg(const char *op, ot_dtype dt, int rank, const int64_t *dims
                     double v = at(x, (o * n + c) * inner + j), b = at(x, (o * n + best) * inner + j);
                     if (mx ? (v > b || (last && v == b)) : (v < b || (last && v == b))) best = c;
                 }
-                if (((int64_t *)r.out->data)[o * inner + j] != best) bad++;
+                if (((int64_t *)r.out[0]->data)[o * inner + j] != best) bad++;
             }
         CHECK_MSG(!bad, "%s %s axis %lld last %d: %d wrong", op, ot_dtype_name(dt), (long long)axis, last, bad);
     }
@@ -460,11 +363,11 @@ static void test_argreduce(void) {
     int64_t d2[2] = {3, 2};
     ot_tensor *x = rand_tensor(OT_FLOAT, 2, d2, 1);
     op_run r;
-    CHECK(run_op(&r, "ArgMax", 11, 1, &x, NULL, 0) == OT_OK && r.out->rank == 2 && r.out->dims[0] == 1 &&
-          r.out->dims[1] == 2);
+    CHECK(run_op(&r, "ArgMax", 11, 1, &x, 1, NULL, 0) == OT_OK && r.out[0]->rank == 2 && r.out[0]->dims[0] == 1 &&
+          r.out[0]->dims[1] == 2);
     run_free(&r);
     attr_spec bad[1] = {INT("axis", 2)};
-    CHECK(run_op(&r, "ArgMin", 11, 1, &x, bad, 1) == OT_ERR_SHAPE);
+    CHECK(run_op(&r, "ArgMin", 11, 1, &x, 1, bad, 1) == OT_ERR_SHAPE);
     run_free(&r);
     ot_tensor_free(x);
 }
@@ -478,7 +381,7 @@ static void check_cumsum(ot_dtype dt, ot_dtype axis_dt, int64_t axis, bool excl,
     ot_store_i64(axis_dt, in[1]->data, 0, axis);
     attr_spec a[2] = {INT("exclusive", excl), INT("reverse", rev)};
     op_run r;
-    ot_status s = run_op(&r, "CumSum", 14, 2, in, a, 2);
+    ot_status s = run_op(&r, "CumSum", 14, 2, in, 1, a, 2);
     CHECK_MSG(s == OT_OK, "CumSum: %s", ot_last_error());
     if (s == OT_OK) {
         int ax = (int)(axis < 0 ? axis + 3 : axis);
@@ -499,10 +402,10 @@ static void check_cumsum(ot_dtype dt, ot_dtype axis_dt, int64_t axis, bool excl,
         char what[64];
         snprintf(what, sizeof what, "CumSum %s axis %lld excl %d rev %d", ot_dtype_name(dt), (long long)axis, excl,
                  rev);
-        check_all(what, r.out, want, N, dt == OT_FLOAT16 ? 2e-2 : 1e-5);
+        check_all(what, r.out[0], want, N, dt == OT_FLOAT16 ? 2e-2 : 1e-5);
         /* In place gives the same. */
         ot_cpu_cumsum(dt, in[0]->data, in[0]->data, outer, n, inner, excl, rev);
-        CHECK(!memcmp(in[0]->data, r.out->data, ot_tensor_nbytes(r.out)));
+        CHECK(!memcmp(in[0]->data, r.out[0]->data, ot_tensor_nbytes(r.out[0])));
         free(want);
     }
     run_free(&r);
@@ -520,7 +423,7 @@ static void test_cumsum(void) {
     ot_tensor_new(OT_INT64, 0, NULL, &in[1]);
     ((int64_t *)in[1]->data)[0] = 1;
     op_run r;
-    CHECK(run_op(&r, "CumSum", 11, 2, in, NULL, 0) == OT_ERR_SHAPE && strstr(ot_last_error(), "axis 1"));
+    CHECK(run_op(&r, "CumSum", 11, 2, in, 1, NULL, 0) == OT_ERR_SHAPE && strstr(ot_last_error(), "axis 1"));
     run_free(&r);
     ot_tensor_free(in[0]);
     ot_tensor_free(in[1]);

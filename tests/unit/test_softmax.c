@@ -9,104 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#define OP_HARNESS_SEED 0x9E3779B97F4A7C15ull
 #include "kernels/cpu/softmax.h"
-#include "ops/op.h"
-#include "src/core/alloc.h"
-#include "src/core/dtype.h"
+#include "op_harness.h"
 
-/* ---- a one-node harness --------------------------------------------------------- */
-
-typedef struct attr_spec {
-    const char *name;
-    char kind; /* 'i' int, 's' string */
-    int64_t i;
-    const char *s;
-} attr_spec;
-
-#define MAX_IO 4
-#define INT(nm, v) {.name = nm, .kind = 'i', .i = v}
-#define STR(nm, v) {.name = nm, .kind = 's', .s = v}
-
-typedef struct op_run {
-    ot_graph *g;
-    void *attrs;
-    ot_tensor *out[MAX_IO];
-    int n_out;
-} op_run;
-
-static ot_status run_op(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
-                        const attr_spec *attrs, int n_attrs) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-    }
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) {
-        ot_attr *a;
-        ot_node_add_attr(r->g, node, attrs[i].name, attrs[i].kind == 'i' ? OT_ATTR_INT : OT_ATTR_STRING, &a);
-        if (attrs[i].kind == 'i') a->i = attrs[i].i;
-        else {
-            a->s = ot_strdup(attrs[i].s);
-            a->s_len = strlen(attrs[i].s);
-        }
-    }
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
-    if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    for (int i = 0; i < n_out; i++) ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = r->attrs,
-                 .n_in = n_in, .in = in, .n_out = n_out, .out = r->out};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
-}
-
-static void run_free(op_run *r) {
-    for (int i = 0; i < r->n_out; i++) ot_tensor_free(r->out[i]);
-    free(r->attrs);
-    ot_graph_free(r->g);
-}
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static double rand_unit(void) { return (double)(next_u64() >> 11) / 9007199254740992.0 * 2 - 1; }
-
-static ot_tensor *rand_tensor(ot_dtype dt, int rank, const int64_t *dims, double scale) {
-    ot_tensor *t;
-    ot_tensor_new(dt, rank, dims, &t);
-    for (int64_t i = 0; i < ot_tensor_numel(t); i++) ot_store_f64(dt, t->data, i, rand_unit() * scale);
-    return t;
-}
-
-static double at(const ot_tensor *t, int64_t i) { return ot_load_f64(t->dtype, t->data, i); }
 static double tol_for(ot_dtype dt) { return dt == OT_DOUBLE ? 1e-12 : dt == OT_FLOAT ? 3e-6 : 1e-2; }
-
-static void check_all(const char *what, const ot_tensor *t, const double *want, int64_t n, double tol) {
-    int bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double got = at(t, i);
-        if (!check_close(got, want[i], tol, tol) && bad++ < 4)
-            CHECK_MSG(0, "%s[%lld] = %.9g, want %.9g", what, (long long)i, got, want[i]);
-    }
-    if (!bad) CHECK(1);
-}
 
 /* ---- Softmax / LogSoftmax / Hardmax --------------------------------------------- */
 

@@ -1,7 +1,8 @@
-/* File plumbing for model and tensor files: whole-file read views, atomic
- * writes (temporary file, fsync, rename, fsync of the folder) so that a crash
- * never leaves a half-written model, path helpers, and the protobuf-c
- * allocator that routes through ot_malloc. */
+/* File plumbing: whole-file read views, atomic writes (temporary file, fsync,
+ * rename, fsync of the folder) so that a crash never leaves a half-written
+ * file, and path helpers. */
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,18 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/alloc.h"
-#include "pb.h"
-
-static void *pb_alloc(void *data, size_t size) {
-    (void)data;
-    return ot_malloc(size);
-}
-static void pb_free(void *data, void *p) {
-    (void)data;
-    ot_free(p);
-}
-ProtobufCAllocator ot_pb_allocator = {pb_alloc, pb_free, NULL};
+#include "alloc.h"
 
 /* ---- reading ------------------------------------------------------------------ */
 
@@ -192,4 +182,11 @@ void ot_atomic_abort(ot_atomic_file *f) {
     ot_free(f->tmp);
     ot_free(f->path);
     f->tmp = f->path = NULL;
+}
+
+ot_status ot_atomic_commit(ot_atomic_file *f) {
+    ot_status s = ot_atomic_sync(f);
+    if (!s) s = ot_atomic_rename(f);
+    if (s) ot_atomic_abort(f);
+    return s;
 }
