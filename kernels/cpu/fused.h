@@ -4,10 +4,12 @@
  * broadcast output shape.  Registers 0..n_in-1 are the inputs; instruction i
  * defines register n_in + i.  The output shape is walked in tiles of
  * consecutive elements (broadcast.h's collapsed strides): each
- * instruction runs over the whole tile in one vectorisable loop — the same
- * inner loops the unfused ops use (ot_unary_f32, ot_cpu_binary_fn, ...), so a
- * fused chain gives the unfused results bit for bit — with its result in a
- * tile-sized slot of a per-thread register file; a register whose operands
+ * instruction runs over the whole tile in one vectorisable loop computing
+ * what the unfused op computes (its own loop, or the float32 loops of
+ * fused_loops.c, the same expressions compiled for AVX2 too), so a fused
+ * chain gives the unfused results bit for bit — Erf and exact Gelu in
+ * float32 excepted (a few ulp) — with its result in a tile-sized slot of a
+ * per-thread register file (or straight in the output); a register whose operands
  * are all broadcast within the tile is computed once ("uniform").  Every
  * input is read once and every output written once.  Optional reductions sum
  * a register over all axes but the last (a bias gradient) in the same pass,
@@ -113,6 +115,13 @@ ot_dtype ot_fx_reg_dtype(const ot_fx_prog *p, const ot_dtype *in_dtypes, int r);
    Used by every fused kernel, so fused results may differ from unfused
    Erf/Gelu by a few ulp. */
 void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n);
+/* Add, Sub, Mul, Div (a_step / b_step: 1 a run of n, 0 one value) and the
+   common gradient maps, as the unfused kernels compute them; false for an
+   op without a loop here (the caller uses the unfused kernel's). */
+bool ot_fused_binary_f32(ot_binary_op op, float *o, const float *a, int a_step, const float *b, int b_step,
+                         int64_t n);
+bool ot_fused_ugrad_f32(ot_unary_grad_op op, const ot_unary_params *p, const float *dy, const float *v, float *dx,
+                        int64_t n);
 
 /* Runs the program.  out[0..n_out) have the broadcast shape of the inputs;
    out[n_out + j] receives the sum of register red_reg[j] over every axis but

@@ -5,7 +5,10 @@
  * contiguous output), which collapses dims and gives each input a byte
  * stride per dim; the innermost stride is then 0 (broadcast) or the element
  * size.  A walk over a range of flat output indices calls fx_run_span on
- * each stretch of the innermost dim, which cuts it into tiles. */
+ * each stretch of the innermost dim, which cuts it into tiles.  Inputs are
+ * read in place, registers live in a per-thread register file of tile-sized
+ * slots, and an instruction whose result is an output writes it straight
+ * into the output. */
 #include <omp.h>
 #include <string.h>
 
@@ -14,7 +17,6 @@
 #include "fused.h"
 
 #define FX_REGS (OT_FX_MAX_INPUTS + OT_FX_MAX_INS)
-
 
 typedef struct fx_job {
     const ot_fx_prog *p;
@@ -25,7 +27,6 @@ typedef struct fx_job {
     ot_dtype rdt[FX_REGS];          /* register dtypes */
     size_t res[FX_REGS];            /* their element sizes */
     int64_t row;                    /* reductions: elements per row (the last dim) */
-    double *partial;                /* reductions: [chunks][n_red][row] */
     int failed;                     /* a kernel refused (cannot happen after infer's checks) */
 } fx_job;
 
@@ -98,11 +99,17 @@ static void fx_exec(fx_job *j, fx_tile *t, int i, int64_t flat, int64_t n, char 
         break;
     case OT_FX_UGRAD: {
         const void *dy = fx_dense(j, t, in->a, m, expand), *v = fx_dense(j, t, in->b, m, expand);
-        if (f32) ot_unary_grad_f32((ot_unary_grad_op)in->sub, &in->p, dy, v, (float *)dst, m);
-        else ot_unary_grad_f64((ot_unary_grad_op)in->sub, &in->p, dy, v, (double *)dst, m);
+        if (f32) {
+            if (!ot_fused_ugrad_f32((ot_unary_grad_op)in->sub, &in->p, dy, v, (float *)dst, m))
+                ot_unary_grad_f32((ot_unary_grad_op)in->sub, &in->p, dy, v, (float *)dst, m);
+        } else ot_unary_grad_f64((ot_unary_grad_op)in->sub, &in->p, dy, v, (double *)dst, m);
         break;
     }
     case OT_FX_BINARY: {
+        if (f32 && in->dtype == OT_FLOAT &&
+            ot_fused_binary_f32((ot_binary_op)in->sub, (float *)dst, (const float *)t->ptr[in->a], !t->uni[in->a],
+                                (const float *)t->ptr[in->b], !t->uni[in->b], m))
+            break;
         ot_bcast_fn fn = ot_cpu_binary_fn((ot_binary_op)in->sub, j->rdt[in->a]);
         char *ptr[3] = {dst, (char *)t->ptr[in->a], (char *)t->ptr[in->b]};
         int64_t st[3] = {(int64_t)j->res[r], t->uni[in->a] ? 0 : (int64_t)j->res[in->a],

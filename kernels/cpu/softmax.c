@@ -14,6 +14,7 @@
 
 #include <math.h>
 
+#include "class_max.h"
 #include "float_kernel.h"
 
 #define TW 128             /* positions per tile when inner > 1 */
@@ -47,11 +48,7 @@ bool ot_cpu_softmax_dtype_ok(ot_dtype dt) {
             hard_row_##SFX(x, y, C);                                                                \
             return;                                                                                 \
         }                                                                                           \
-        CT m = -INFINITY;                                                                           \
-        _Pragma("omp simd reduction(max:m)") for (int64_t i = 0; i < C; i++) {                      \
-            CT v = LD(x, i);                                                                        \
-            m = v > m ? v : m;                                                                      \
-        }                                                                                           \
+        OT_ROW_MAX(CT, LD, x, C, m)                                                                 \
         double s = 0;                                                                               \
         if (mode == OT_SOFTMAX_EXP) {                                                               \
             _Pragma("omp simd reduction(+:s)") for (int64_t i = 0; i < C; i++) {                    \
@@ -96,13 +93,7 @@ bool ot_cpu_softmax_dtype_ok(ot_dtype dt) {
             }                                                                                       \
             return;                                                                                 \
         }                                                                                           \
-        for (int64_t c = 1; c < C; c++) {                                                           \
-            const T *p = x + c * inner;                                                             \
-            _Pragma("omp simd") for (int64_t j = 0; j < w; j++) {                                   \
-                CT v = LD(p, j);                                                                    \
-                m[j] = v > m[j] ? v : m[j];                                                         \
-            }                                                                                       \
-        }                                                                                           \
+        OT_TILE_MAX(T, CT, LD, x, 1, C, inner, w, m)                                                \
         if (mode == OT_SOFTMAX_EXP) {                                                               \
             for (int64_t c = 0; c < C; c++) {                                                       \
                 const T *p = x + c * inner;                                                         \
@@ -199,11 +190,7 @@ int64_t ot_cpu_nll_find_bad_label(const ot_nll_args *a) {
         CT m[TW], ls[TW];                                                                           \
         for (int64_t j = 0; j < w; j++) m[j] = ls[j] = 0;                                           \
         if (a->from_scores && D == 1) {                                                             \
-            CT mx = -INFINITY;                                                                      \
-            _Pragma("omp simd reduction(max:mx)") for (int64_t c = 0; c < C; c++) {                 \
-                CT v = LD(x, c);                                                                    \
-                mx = v > mx ? v : mx;                                                               \
-            }                                                                                       \
+            OT_ROW_MAX(CT, LD, x, C, mx)                                                            \
             double s = 0;                                                                           \
             _Pragma("omp simd reduction(+:s)") for (int64_t c = 0; c < C; c++) s +=                 \
                 EXP(LD(x, c) - mx);                                                                 \
@@ -215,13 +202,7 @@ int64_t ot_cpu_nll_find_bad_label(const ot_nll_args *a) {
                 m[j] = -INFINITY;                                                                   \
                 s[j] = 0;                                                                           \
             }                                                                                       \
-            for (int64_t c = 0; c < C; c++) {                                                       \
-                const T *p = x + c * D;                                                             \
-                _Pragma("omp simd") for (int64_t j = 0; j < w; j++) {                               \
-                    CT v = LD(p, j);                                                                \
-                    m[j] = v > m[j] ? v : m[j];                                                     \
-                }                                                                                   \
-            }                                                                                       \
+            OT_TILE_MAX(T, CT, LD, x, 0, C, D, w, m)                                                \
             for (int64_t c = 0; c < C; c++) {                                                       \
                 const T *p = x + c * D;                                                             \
                 _Pragma("omp simd") for (int64_t j = 0; j < w; j++) s[j] += EXP(LD(p, j) - m[j]);   \

@@ -14,6 +14,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "class_max.h"
 #include "float_kernel.h"
 
 #define TW 512        /* most positions per tile when inner > 1 */
@@ -165,11 +166,7 @@ static inline bool label_ignored(const ot_nll_grad_args *a, int64_t t) {
             CT gc = (CT)g;                                                                           \
             _Pragma("omp simd") for (int64_t c = 0; c < C; c++) ST(dx, c, EXP(LD(x, c)) * gc);       \
         } else {                                                                                     \
-            CT m = -INFINITY;                                                                        \
-            _Pragma("omp simd reduction(max:m)") for (int64_t c = 0; c < C; c++) {                   \
-                CT v = LD(x, c);                                                                     \
-                m = v > m ? v : m;                                                                   \
-            }                                                                                        \
+            OT_ROW_MAX(CT, LD, x, C, m)                                                              \
             double s = 0;                                                                            \
             _Pragma("omp simd reduction(+:s)") for (int64_t c = 0; c < C; c++) {                     \
                 CT e = EXP(LD(x, c) - m);                                                            \
@@ -210,13 +207,7 @@ static inline bool label_ignored(const ot_nll_grad_args *a, int64_t t) {
                 m[j] = -INFINITY;                                                                    \
                 s[j] = 0;                                                                            \
             }                                                                                        \
-            for (int64_t c = 0; c < C; c++) {                                                        \
-                const T *p = x + c * D;                                                              \
-                _Pragma("omp simd") for (int64_t j = 0; j < w; j++) {                                \
-                    CT v = LD(p, j);                                                                 \
-                    m[j] = v > m[j] ? v : m[j];                                                      \
-                }                                                                                    \
-            }                                                                                        \
+            OT_TILE_MAX(T, CT, LD, x, 0, C, D, w, m)                                                 \
             for (int64_t c = 0; c < C; c++) {                                                        \
                 const T *p = x + c * D;                                                              \
                 T *q = dx + c * D;                                                                   \

@@ -179,39 +179,41 @@ static bool ew_fits(ew_ctx *e, const int *set, int n_ew, int n) {
            n_out + (n - n_ew) >= 1;
 }
 
+/* Pushes the unseen readers (outside the set, before `anchor`) of node's
+   outputs; false when `from_outside` and a reader is in the set (a path
+   left the set and came back). */
+static bool ew_push_readers(ew_ctx *e, int node, int anchor, bool from_outside, int *top) {
+    const ot_fuse_ctx *c = e->c;
+    const ot_node *nd = &c->g->nodes[node];
+    for (int o = 0; o < nd->n_outputs; o++) {
+        int v = nd->outputs[o];
+        for (int u = v >= 0 ? c->use_at[v] : 0; v >= 0 && u < c->use_at[v + 1]; u++) {
+            int w = c->uses[u];
+            if (ew_in(e, w)) {
+                if (from_outside) return false;
+            } else if (w < anchor && e->seen[w] != e->seen_stamp) {
+                e->seen[w] = e->seen_stamp;
+                e->stack[(*top)++] = w;
+            }
+        }
+    }
+    return true;
+}
+
 /* No path from the set back into it through other nodes, and no random node
-   reachable from it before its last member. */
+   reachable from it before its last member (the anchor): nodes there that
+   depend on the set move after the fused node, and a random one must not. */
 static bool ew_convex(ew_ctx *e, const int *set, int n) {
     const ot_fuse_ctx *c = e->c;
-    const ot_graph *g = c->g;
     int anchor = 0, top = 0;
     for (int k = 0; k < n; k++) anchor = set[k] > anchor ? set[k] : anchor;
     ew_mark(e, set, n);
     e->seen_stamp++;
-    for (int k = 0; k <= n; k++) {
-        int from = k < n ? set[k] : -1;
-        while (from >= 0 || top > 0) {
-            int node = from >= 0 ? from : e->stack[--top];
-            bool member = from >= 0;
-            from = -1;
-            if (!member && c->def[node] && (c->def[node]->traits & OT_TRAIT_RANDOM)) return false;
-            const ot_node *nd = &g->nodes[node];
-            for (int o = 0; o < nd->n_outputs; o++) {
-                int v = nd->outputs[o];
-                if (v < 0) continue;
-                for (int u = c->use_at[v]; u < c->use_at[v + 1]; u++) {
-                    int w = c->uses[u];
-                    if (ew_in(e, w)) {
-                        if (!member) return false;
-                        continue;
-                    }
-                    if (w < anchor && e->seen[w] != e->seen_stamp) {
-                        e->seen[w] = e->seen_stamp;
-                        e->stack[top++] = w;
-                    }
-                }
-            }
-        }
+    for (int k = 0; k < n; k++) ew_push_readers(e, set[k], anchor, false, &top);
+    while (top > 0) {
+        int node = e->stack[--top];
+        if (c->def[node] && (c->def[node]->traits & OT_TRAIT_RANDOM)) return false;
+        if (!ew_push_readers(e, node, anchor, true, &top)) return false;
     }
     return true;
 }

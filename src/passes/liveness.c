@@ -13,8 +13,10 @@ void ot_liveness_free(ot_liveness *l) {
 
 static bool ot_transient(const ot_program *p, int v) { return v >= 0 && p->kinds[v] == OT_SLOT_BUFFER; }
 
-/* Output 0 of step s may share input 0's buffer (see liveness.h). */
-static bool ot_can_share(const ot_program *p, const ot_liveness *l, int s) {
+/* Output 0 of step s may share input 0's buffer (see liveness.h).
+   keeps[r]: group r holds a graph output, whose bytes must survive the step
+   (its `last` is the final step, which would otherwise look like "dies here"). */
+static bool ot_can_share(const ot_program *p, const ot_liveness *l, const char *keeps, int s) {
     const ot_step *st = &p->steps[s];
     unsigned tr = st->op->traits;
     if (!(tr & (OT_TRAIT_ALIAS | OT_TRAIT_INPLACE)) || st->n_in < 1 || st->n_out < 1) return false;
@@ -24,7 +26,7 @@ static bool ot_can_share(const ot_program *p, const ot_liveness *l, int s) {
     if (tx->dtype != ty->dtype || ot_tensor_numel(tx) != ot_tensor_numel(ty)) return false;
     if (tr & OT_TRAIT_ALIAS) return true;
     int r = l->group[x];
-    if (l->group_last[r] != s) return false; /* the group is read later: it must not be overwritten */
+    if (l->group_last[r] != s || keeps[r]) return false; /* read later, or returned: must not be overwritten */
     for (int k = 1; k < st->n_in; k++) {
         int v = st->in[k];
         if (v != x && ot_transient(p, v) && l->group[v] == r) return false; /* another view of the same bytes */
@@ -74,17 +76,26 @@ ot_status ot_liveness_compute(const ot_program *p, bool allow_alias, ot_liveness
             l->group[v] = v;
             l->group_last[v] = l->last[v];
         }
+    char *keeps = ot_calloc((size_t)nv + 1, 1);
+    if (!keeps) {
+        ot_liveness_free(l);
+        return ot_error(OT_ERR_NOMEM, "out of memory");
+    }
+    for (int k = 0; k < p->graph->n_outputs; k++)
+        if (ot_transient(p, p->graph->outputs[k])) keeps[p->graph->outputs[k]] = 1;
     /* In step order, so a group's members are all known when a later step
        asks whether the group dies there. */
     for (int s = 0; s < p->n_steps && allow_alias; s++) {
-        if (!ot_can_share(p, l, s)) continue;
+        if (!ot_can_share(p, l, keeps, s)) continue;
         const ot_step *st = &p->steps[s];
         int r = l->group[st->in[0]], y = st->out[0];
         l->group[y] = r;
+        if (keeps[y]) keeps[r] = 1;
         if (l->last[y] > l->group_last[r]) l->group_last[r] = l->last[y];
         l->group_last[y] = -1;
         if (st->op->traits & OT_TRAIT_ALIAS) l->n_aliased++;
         else l->n_inplace++;
     }
+    ot_free(keeps);
     return OT_OK;
 }

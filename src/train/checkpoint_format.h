@@ -60,7 +60,7 @@ typedef struct ot_npz_writer ot_npz_writer;
    small value to exercise ZIP64 without writing 4 GiB). */
 #define OT_NPZ_ZIP64_LIMIT 0xffffffffull
 
-/* Writes to a temporary file beside `path` (src/onnx fileio). */
+/* Writes to a temporary file beside `path` (src/core/fileio.h). */
 ot_status ot_npz_writer_open(const char *path, uint64_t zip64_threshold, ot_npz_writer **out);
 /* Appends `t` as member "<name>.npy" (stored).  A bfloat16 tensor is stored
    as its uint16 bit patterns (numpy has no bfloat16).  *data_crc receives

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../train_case.h"
 #include "onnxtrain.h"
 #include "src/core/tensor.h"
 #include "src/train/optim_config.h"
@@ -35,17 +36,6 @@ static int fail(const char *what) {
     printf("%s: %s\n", what, ot_last_error());
     printf("0 passed, 1 failed\n");
     return 1;
-}
-
-/* Rows [start, start + rows) of t, sharing its data. */
-static ot_tensor rows_of(const ot_tensor *t, int64_t start, int64_t rows) {
-    ot_tensor v = *t;
-    int64_t row = ot_tensor_numel(t) / t->dims[0];
-    v.dims[0] = rows;
-    v.data = (char *)t->data + (size_t)(start * row) * ot_dtype_size(t->dtype);
-    v.owns = false;
-    v.name = NULL;
-    return v;
 }
 
 int main(int argc, char **argv) {
@@ -102,12 +92,7 @@ int main(int argc, char **argv) {
     ot_model *m;
     ot_trainer *t;
     ot_tensor *x, *y;
-    snprintf(path, sizeof path, "%s/model.onnx", dir);
-    if (ot_model_load(path, &m)) return fail("load model");
-    snprintf(path, sizeof path, "%s/input.npy", dir);
-    if (ot_tensor_load(path, &x)) return fail("load input");
-    snprintf(path, sizeof path, "%s/labels.npy", dir);
-    if (ot_tensor_load(path, &y)) return fail("load labels");
+    if (load_train_case(dir, &m, &x, &y)) return fail("load the case");
     if (ot_trainer_create(m, &o, &t)) return fail("create trainer");
 
     snprintf(path, sizeof path, "%s/losses.txt", dir);

@@ -1,7 +1,7 @@
 /* Building ONNX protos in C for the onnx import/export tests
  * (test_onnx_load.c, test_onnx_save.c): a tiny arena that owns every proto
  * until arena_reset(), constructors for the protobuf-c structs, pack + load,
- * and a scratch folder (onnx_test_begin / onnx_test_end). */
+ * and a scratch folder (onnx_test_begin / onnx_test_end, tests/scratch.h). */
 #ifndef OT_TESTS_ONNX_BUILDER_H
 #define OT_TESTS_ONNX_BUILDER_H
 
@@ -13,6 +13,7 @@
 #include "onnx.pb-c.h"
 
 #include "check.h"
+#include "scratch.h"
 #include "src/core/shape.h"
 #include "src/core/status.h"
 #include "src/onnx/model.h"
@@ -160,19 +161,6 @@ static inline const ot_value *val(const ot_graph *g, const char *name) {
 }
 static inline int msg_has(const char *s) { return strstr(ot_last_error(), s) != NULL; }
 
-static char tmpdir[256];
-static inline char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-static inline void write_file(const char *path, const void *d, size_t n) {
-    FILE *f = fopen(path, "wb");
-    fwrite(d, 1, n, f);
-    fclose(f);
-}
 
 /* ---- a model using most features: x (N,3) -> MatMul(W) -> Add(B) -> If(cond) -> y ---- */
 
@@ -236,18 +224,13 @@ static inline int tensors_identical(const ot_tensor *a, const ot_tensor *b) {
            !memcmp(a->data, b->data, ot_tensor_nbytes(a));
 }
 
-/* Creates the scratch folder tpath() names files in; 0 on failure. */
-static inline int onnx_test_begin(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ot_onnxio_XXXXXX");
-    return mkdtemp(tmpdir) != NULL;
-}
+/* Creates the scratch folder tmp_path() names files in; false on failure. */
+static inline bool onnx_test_begin(void) { return scratch_begin("ot_onnxio"); }
 
 /* Frees the arena and removes the scratch folder. */
 static inline void onnx_test_end(void) {
     arena_reset();
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    scratch_end();
 }
 
 #endif

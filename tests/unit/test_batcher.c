@@ -9,29 +9,13 @@
 #include <zlib.h>
 
 #include "check.h"
+#include "scratch.h"
 #include "src/core/alloc.h"
 #include "src/core/status.h"
 #include "src/core/tensor.h"
 #include "src/data/batcher.h"
 #include "src/data/dataset.h"
 #include "src/data/npy.h"
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) & 3;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_file(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f) abort();
-    if (n) fwrite(data, 1, n, f);
-    fclose(f);
-}
 
 static int contains(const char *s, const char *sub) { return strstr(s, sub) != NULL; }
 #define CHECK_ERR(expr, code, sub)                                                                 \
@@ -536,16 +520,8 @@ static void test_files(void) {
     ot_dataset_free(ds);
 }
 
-static void rm_tmp(void) {
-    const char *files[] = {"x.npy", "y.npy", "img.idx.gz", "img-idx3-ubyte", "short-idx3-ubyte", "z7.npy",
-                           "d.npz", "t.csv", "u.csv", "n.csv", "l.csv", "bad.csv"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) unlink(tmp_path(files[i]));
-    rmdir(tmpdir);
-}
-
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ot_batcher_XXXXXX");
-    if (!mkdtemp(tmpdir)) return 2;
+    if (!scratch_begin("ot_batcher")) return 2;
     test_permutation();
     test_epochs();
     test_restore();
@@ -553,6 +529,6 @@ int main(void) {
     test_conversion_and_shapes();
     test_value_checks();
     test_files();
-    rm_tmp();
+    scratch_end();
     return check_done();
 }

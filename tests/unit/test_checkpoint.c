@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch.h"
 #include "onnx.pb-c.h"
 #include "onnxtrain.h"
 #include "src/onnx/model.h"
@@ -23,25 +24,8 @@
 #define MLP11 "models/test_mlp_train_opset11/model.onnx"
 #define CNN_BN "models/test_cnn_bn_train_opset15/model.onnx"
 
-static char root[256]; /* scratch folder */
 
 static void path_in(char *buf, size_t cap, const char *a, const char *b) { snprintf(buf, cap, "%s/%s", a, b); }
-
-static void rm_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        path_in(p, sizeof p, dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int count_files(const char *dir, const char *prefix) {
     DIR *d = opendir(dir);
@@ -50,19 +34,6 @@ static int count_files(const char *dir, const char *prefix) {
     while (d && (e = readdir(d))) n += !strncmp(e->d_name, prefix, strlen(prefix));
     if (d) closedir(d);
     return n;
-}
-
-static char *read_text(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)len + 1);
-    *n = fread(s, 1, (size_t)len, f);
-    s[*n] = 0;
-    fclose(f);
-    return s;
 }
 
 static void write_text(const char *path, const char *s, size_t n) {
@@ -77,7 +48,7 @@ static void archive_path(const char *dir, char *buf, size_t cap) {
     char p[512];
     size_t n;
     path_in(p, sizeof p, dir, "checkpoint.json");
-    char *s = read_text(p, &n);
+    char *s = read_file(p, &n);
     const char *at = s ? strstr(s, "\"tensors_file\": \"") : NULL;
     buf[0] = 0;
     if (at) {
@@ -232,7 +203,7 @@ static const char *CONFIG = "optimizer=adam\nlr=0.01\nepochs=5\ndata=input=x.npy
    from the checkpoint: the same losses and parameters, bit for bit. */
 static void resume_case(const model_case *mc, ot_optimizer_kind kind, const char *label) {
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/%s-%d", root, label, (int)kind);
+    snprintf(dir, sizeof dir, "%s/%s-%d", tmpdir, label, (int)kind);
     ot_model *ma, *mb;
     ot_trainer *a, *b;
     ot_status s = make_trainer(mc->path, kind, NULL, &ma, &a);
@@ -305,7 +276,7 @@ static void expect_refusal(ot_trainer *t, const char *dir, const char *config, c
 
 static void refusals(void) {
     char dir[512], p[1024], arch[1024];
-    snprintf(dir, sizeof dir, "%s/refuse", root);
+    snprintf(dir, sizeof dir, "%s/refuse", tmpdir);
     ot_model *m, *m2;
     ot_trainer *t, *t2;
     if (make_trainer(MLP, OT_OPTIM_ADAM, NULL, &m, &t)) return;
@@ -364,9 +335,9 @@ static void refusals(void) {
     CHECK(!make_trainer(MLP, OT_OPTIM_ADAM, NULL, &m2, &t2));
     size_t n, an;
     path_in(p, sizeof p, dir, "checkpoint.json");
-    char *json = read_text(p, &n);
+    char *json = read_file(p, &n);
     archive_path(dir, arch, sizeof arch);
-    char *npz = read_text(arch, &an);
+    char *npz = read_file(arch, &an);
     CHECK(json && npz && an > 4096);
     /* a flipped bit in the last tensor's data */
     npz[1000] ^= 0x10;
@@ -407,9 +378,9 @@ static void refusals(void) {
     write_text(p, json, n);
     CHECK_MSG(!ot_trainer_load_checkpoint(t2, dir, CONFIG, NULL, NULL), "%s", ot_last_error());
     CHECK(same_params(t, t2));
-    expect_refusal(t2, root, CONFIG, NULL, OT_ERR_IO, "is not a checkpoint");
+    expect_refusal(t2, tmpdir, CONFIG, NULL, OT_ERR_IO, "is not a checkpoint");
     char missing[600];
-    snprintf(missing, sizeof missing, "%s/nothing-here", root);
+    snprintf(missing, sizeof missing, "%s/nothing-here", tmpdir);
     expect_refusal(t2, missing, CONFIG, NULL, OT_ERR_IO, "no such folder");
     free(json);
     free(npz);
@@ -438,7 +409,7 @@ static void refusals(void) {
     free_trainer(m2, t2);
 
     /* ZIP64 records (forced with a zero threshold) read back the same */
-    snprintf(p, sizeof p, "%s/zip64", root);
+    snprintf(p, sizeof p, "%s/zip64", tmpdir);
     CHECK_MSG(!ot_checkpoint_save(t, p, CONFIG, NULL, 0), "%s", ot_last_error());
     CHECK(!make_trainer(MLP, OT_OPTIM_ADAM, NULL, &m2, &t2));
     CHECK_MSG(!ot_trainer_load_checkpoint(t2, p, CONFIG, NULL, NULL), "%s", ot_last_error());
@@ -507,11 +478,7 @@ static void json_reader(void) {
 }
 
 int main(void) {
-    snprintf(root, sizeof root, "/tmp/ot-ckpt-test-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!scratch_begin("ot-ckpt-test")) return 1;
     fingerprint();
     json_reader();
     resume_case(&mlp_case, OT_OPTIM_ADAM, "mlp-adam");
@@ -520,6 +487,6 @@ int main(void) {
     resume_case(&bn_case, OT_OPTIM_MOMENTUM, "bn-momentum");
     resume_case(&cnn_case, OT_OPTIM_ADAMW, "cnn-bn-adamw");
     refusals();
-    rm_tree(root);
+    scratch_end();
     return check_done();
 }

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "check.h"
+#include "scratch.h"
 #include "src/core/alloc.h"
 #include "src/core/dtype.h"
 #include "src/core/shape.h"
@@ -17,35 +18,6 @@
 #include "src/data/idx.h"
 #include "src/data/npy.h"
 #include "src/data/npz.h"
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_file(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return;
-    if (n) fwrite(data, 1, n, f);
-    fclose(f);
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void) {
@@ -83,7 +55,7 @@ static void test_npy_write_exact(void) {
     uint8_t want[256];
     size_t wn = build_npy(want, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", t->data, 48);
     size_t n;
-    uint8_t *got = slurp(p, &n);
+    uint8_t *got = read_file(p, &n);
     CHECK(got && n == wn && wn == 176 && !memcmp(got, want, n));
     free(got);
     ot_tensor_free(t);
@@ -92,7 +64,7 @@ static void test_npy_write_exact(void) {
     ((uint8_t *)t->data)[0] = 1;
     CHECK(ot_tensor_save_npy(t, p) == OT_OK);
     wn = build_npy(want, 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (), }", t->data, 1);
-    got = slurp(p, &n);
+    got = read_file(p, &n);
     CHECK(got && n == wn && !memcmp(got, want, n));
     free(got);
     ot_tensor_free(t);
@@ -100,7 +72,7 @@ static void test_npy_write_exact(void) {
     ot_tensor_new(OT_INT64, 1, &five, &t);
     CHECK(ot_tensor_save_npy(t, p) == OT_OK);
     wn = build_npy(want, 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", t->data, 40);
-    got = slurp(p, &n);
+    got = read_file(p, &n);
     CHECK(got && n == wn && !memcmp(got, want, n));
     free(got);
     ot_tensor_free(t);
@@ -611,7 +583,7 @@ static void test_idx(void) {
     /* a gzip file cut short (compressed stream truncated) */
     write_gz(gz, buf, n);
     size_t gn;
-    uint8_t *g = slurp(gz, &gn);
+    uint8_t *g = read_file(gz, &gn);
     write_file(gz, g, gn - 12);
     CHECK(ot_idx_read(gz, &t) == OT_ERR_PARSE);
     free(g);
@@ -745,11 +717,7 @@ static void test_csv(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ot_data_XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!scratch_begin("ot_data")) return 1;
     test_npy_write_exact();
     unlink(tmp_path("a.npy"));
     test_npy_roundtrip();

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "train_case.h"
 #include "src/core/alloc.h"
 #include "src/onnx/model.h"
 #include "src/runtime/program.h"
@@ -190,16 +191,6 @@ static void check_inference(const char *name) {
 
 /* ---- training steps ------------------------------------------------------------------ */
 
-static ot_tensor rows_of(const ot_tensor *t, int64_t start, int64_t rows) {
-    ot_tensor v = *t;
-    int64_t row = ot_tensor_numel(t) / t->dims[0];
-    v.dims[0] = rows;
-    v.data = (char *)t->data + (size_t)(start * row) * ot_dtype_size(t->dtype);
-    v.owns = false;
-    v.name = NULL;
-    return v;
-}
-
 static ot_status step_rows(ot_trainer *t, const ot_tensor *x, const ot_tensor *y, int64_t start, int64_t rows) {
     ot_tensor xb = rows_of(x, start, rows), yb = rows_of(y, start, rows);
     ot_tensor *in[2] = {&xb, &yb};
@@ -212,7 +203,7 @@ static ot_status step_rows(ot_trainer *t, const ot_tensor *x, const ot_tensor *y
 /* clip > 0: the separate update path (global norm); 0: the update inside
    the program (OptimizerUpdate steps, src/train/optim_graph.c). */
 static void check_training(const char *dir, const char *optimizer, int64_t batch, bool mse, int threads, double clip) {
-    char path[512], what[128];
+    char what[128];
     const char *name = strrchr(dir, '/') + 1;
     ot_train_options o;
     ot_train_options_init(&o);
@@ -224,12 +215,7 @@ static void check_training(const char *dir, const char *optimizer, int64_t batch
     ot_model *m = NULL;
     ot_trainer *t = NULL;
     ot_tensor *x = NULL, *y = NULL;
-    snprintf(path, sizeof path, "%s/model.onnx", dir);
-    ot_status s = ot_model_load(path, &m);
-    snprintf(path, sizeof path, "%s/input.npy", dir);
-    if (!s) s = ot_tensor_load(path, &x);
-    snprintf(path, sizeof path, "%s/labels.npy", dir);
-    if (!s) s = ot_tensor_load(path, &y);
+    ot_status s = load_train_case(dir, &m, &x, &y);
     if (!s) s = ot_trainer_create(m, &o, &t);
     int64_t n = s ? 0 : x->dims[0], tail = n % batch ? n % batch : batch;
     if (!s && n < 2 * batch) batch = n / 2, tail = n - batch; /* two shapes, whatever the data */

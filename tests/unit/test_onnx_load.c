@@ -230,9 +230,9 @@ static void test_attributes(void) {
     if (s) return;
     check_attrs(m->graph);
     /* and after a save/load round trip */
-    CHECK(ot_model_save(m, tpath("attrs.onnx"), NULL) == OT_OK);
+    CHECK(ot_model_save(m, tmp_path("attrs.onnx"), NULL) == OT_OK);
     ot_model_free(m);
-    s = ot_model_load(tpath("attrs.onnx"), &m);
+    s = ot_model_load(tmp_path("attrs.onnx"), &m);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (s) return;
     check_attrs(m->graph);
@@ -480,9 +480,9 @@ static void test_garbage(void) {
         if (ot_model_load_buffer(buf, len, NULL, &m) == OT_OK) ot_model_free(m);
     }
     CHECK(ot_model_load_buffer("\x0a\xff\xff\xff\xff\x0f", 6, NULL, &m) == OT_ERR_PARSE && msg_has("not a valid ONNX model"));
-    write_file(tpath("junk.onnx"), "hello, world", 12);
-    CHECK(ot_model_load(tpath("junk.onnx"), &m) == OT_ERR_PARSE && msg_has("junk.onnx"));
-    CHECK(ot_model_load(tpath("does_not_exist.onnx"), &m) == OT_ERR_IO && msg_has("does_not_exist"));
+    write_file(tmp_path("junk.onnx"), "hello, world", 12);
+    CHECK(ot_model_load(tmp_path("junk.onnx"), &m) == OT_ERR_PARSE && msg_has("junk.onnx"));
+    CHECK(ot_model_load(tmp_path("does_not_exist.onnx"), &m) == OT_ERR_IO && msg_has("does_not_exist"));
     CHECK(ot_model_load(tmpdir, &m) == OT_ERR_IO);
 }
 

@@ -48,10 +48,10 @@ static void test_roundtrip(void) {
     ot_status s = load_msg(sample_model(), NULL, &a);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (s) return;
-    s = ot_model_save(a, tpath("rt.onnx"), NULL);
+    s = ot_model_save(a, tmp_path("rt.onnx"), NULL);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
-    CHECK(access(tpath("rt.onnx.data"), F_OK) != 0);
-    s = ot_model_load(tpath("rt.onnx"), &b);
+    CHECK(access(tmp_path("rt.onnx.data"), F_OK) != 0);
+    s = ot_model_load(tmp_path("rt.onnx"), &b);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (!s) {
         compare_models(a, b);
@@ -73,11 +73,11 @@ static void test_external_data(void) {
     ot_model *a, *b;
     CHECK(load_msg(sample_model(), NULL, &a) == OT_OK);
     ot_save_options opt = {.external_threshold_bytes = 16}; /* W (24 bytes) goes out, B (8) stays */
-    ot_status s = ot_model_save(a, tpath("ext.onnx"), &opt);
+    ot_status s = ot_model_save(a, tmp_path("ext.onnx"), &opt);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     struct stat st;
-    CHECK(stat(tpath("ext.onnx.data"), &st) == 0 && st.st_size == 24); /* one tensor at offset 0 */
-    s = ot_model_load(tpath("ext.onnx"), &b);
+    CHECK(stat(tmp_path("ext.onnx.data"), &st) == 0 && st.st_size == 24); /* one tensor at offset 0 */
+    s = ot_model_load(tmp_path("ext.onnx"), &b);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (!s) {
         compare_models(a, b);
@@ -85,11 +85,11 @@ static void test_external_data(void) {
         CHECK(b->n_maps == 1);
         /* saving over the mapped file keeps the loaded model valid (rename, not overwrite) */
         opt.external_threshold_bytes = 4;
-        CHECK(ot_model_save(b, tpath("ext.onnx"), &opt) == OT_OK);
-        CHECK(stat(tpath("ext.onnx.data"), &st) == 0 && st.st_size == 4096 + 8);
+        CHECK(ot_model_save(b, tmp_path("ext.onnx"), &opt) == OT_OK);
+        CHECK(stat(tmp_path("ext.onnx.data"), &st) == 0 && st.st_size == 4096 + 8);
         CHECK(tensors_identical(val(a->graph, "W")->init, val(b->graph, "W")->init));
         ot_model *c;
-        CHECK(ot_model_load(tpath("ext.onnx"), &c) == OT_OK);
+        CHECK(ot_model_load(tmp_path("ext.onnx"), &c) == OT_OK);
         if (c) {
             compare_models(a, c);
             ot_model_free(c);
@@ -120,8 +120,8 @@ static void test_external_paths(void) {
     char sub[512], outside[512], link[512];
     snprintf(sub, sizeof sub, "%s/model", tmpdir);
     mkdir(sub, 0755);
-    write_file(tpath("model/w.bin"), f, sizeof f);
-    write_file(tpath("secret.bin"), f, sizeof f);
+    write_file(tmp_path("model/w.bin"), f, sizeof f);
+    write_file(tmp_path("secret.bin"), f, sizeof f);
     snprintf(outside, sizeof outside, "%s/secret.bin", tmpdir);
     snprintf(link, sizeof link, "%s/model/link.bin", tmpdir);
     unlink(link);
@@ -157,31 +157,31 @@ static void test_tensor_files(void) {
     ot_tensor *t, *u;
     CHECK(ot_tensor_new(OT_DOUBLE, 2, dims, &t) == OT_OK);
     for (int i = 0; i < 6; i++) ((double *)t->data)[i] = i * 0.1 - 0.2;
-    CHECK(ot_tensor_save_pb(t, "named", tpath("t.pb")) == OT_OK);
-    ot_status s = ot_tensor_load(tpath("t.pb"), &u);
+    CHECK(ot_tensor_save_pb(t, "named", tmp_path("t.pb")) == OT_OK);
+    ot_status s = ot_tensor_load(tmp_path("t.pb"), &u);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (!s) {
         CHECK(tensors_identical(t, u) && !strcmp(ot_tensor_name(u), "named"));
         ot_tensor_free(u);
     }
-    CHECK(ot_tensor_save_npy(t, tpath("t.npy")) == OT_OK);
-    s = ot_tensor_load(tpath("t.npy"), &u);
+    CHECK(ot_tensor_save_npy(t, tmp_path("t.npy")) == OT_OK);
+    s = ot_tensor_load(tmp_path("t.npy"), &u);
     CHECK_MSG(s == OT_OK, "%s", ot_last_error());
     if (!s) {
         CHECK(tensors_identical(t, u));
         ot_tensor_free(u);
     }
     /* truncations of a .pb: errors, never crashes */
-    FILE *f = fopen(tpath("t.pb"), "rb");
+    FILE *f = fopen(tmp_path("t.pb"), "rb");
     uint8_t buf[256];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     for (size_t len = 0; len < n; len++) {
-        write_file(tpath("cut.pb"), buf, len);
-        if (ot_tensor_load(tpath("cut.pb"), &u) == OT_OK) ot_tensor_free(u);
+        write_file(tmp_path("cut.pb"), buf, len);
+        if (ot_tensor_load(tmp_path("cut.pb"), &u) == OT_OK) ot_tensor_free(u);
     }
-    write_file(tpath("cut.pb"), buf, n - 3);
-    CHECK(ot_tensor_load(tpath("cut.pb"), &u) == OT_ERR_PARSE && msg_has("cut.pb"));
+    write_file(tmp_path("cut.pb"), buf, n - 3);
+    CHECK(ot_tensor_load(tmp_path("cut.pb"), &u) == OT_ERR_PARSE && msg_has("cut.pb"));
     ot_tensor_free(t);
 }
 
@@ -193,14 +193,14 @@ static void test_python_interop(void) {
     ot_model *m;
     CHECK(load_msg(sample_model(), NULL, &m) == OT_OK);
     ot_save_options opt = {.external_threshold_bytes = 16};
-    CHECK(ot_model_save(m, tpath("py.onnx"), &opt) == OT_OK);
+    CHECK(ot_model_save(m, tmp_path("py.onnx"), &opt) == OT_OK);
     ot_model_free(m);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "%s -c \"import onnx, onnxruntime as rt, numpy as np; p='%s'; onnx.checker.check_model(onnx.load(p), full_check=True); "
              "s=rt.InferenceSession(p); y=s.run(None, {'x': np.ones((2,3),np.float32), 'cond': np.array(True)})[0]; "
              "assert y.shape==(2,2), y.shape\"",
-             py, tpath("py.onnx"));
+             py, tmp_path("py.onnx"));
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
 }
 
@@ -218,8 +218,8 @@ static void test_node_models(void) {
         ot_model *a, *b;
         if (ot_model_load(p, &a)) continue; /* unsupported types etc. */
         loaded++;
-        ot_status s = ot_model_save(a, tpath("node.onnx"), NULL);
-        if (!s) s = ot_model_load(tpath("node.onnx"), &b);
+        ot_status s = ot_model_save(a, tmp_path("node.onnx"), NULL);
+        if (!s) s = ot_model_load(tmp_path("node.onnx"), &b);
         if (s) {
             failed++;
             fprintf(stderr, "%s: %s\n", e->d_name, ot_last_error());

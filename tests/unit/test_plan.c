@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "train_case.h"
 #include "src/core/alloc.h"
 #include "src/onnx/model.h"
 #include "src/passes/liveness.h"
@@ -438,12 +439,7 @@ static void plan_parity_case(const char *dir) {
     ot_model *m = NULL;
     ot_trainer *t = NULL;
     ot_tensor *x = NULL, *y = NULL;
-    snprintf(path, sizeof path, "%s/model.onnx", dir);
-    ot_status s = ot_model_load(path, &m);
-    snprintf(path, sizeof path, "%s/input.npy", dir);
-    if (!s) s = ot_tensor_load(path, &x);
-    snprintf(path, sizeof path, "%s/labels.npy", dir);
-    if (!s) s = ot_tensor_load(path, &y);
+    ot_status s = load_train_case(dir, &m, &x, &y);
     if (!s) s = ot_trainer_create(m, &o, &t);
     CHECK_MSG(s == OT_OK, "%s: %s", dir, ot_last_error());
     /* The program without the optimizer update inside: running it leaves
@@ -451,10 +447,8 @@ static void plan_parity_case(const char *dir) {
        inside is checked by test_schedule). */
     if (!s) t->no_graph_update = true;
     if (!s) {
-        ot_tensor xb = *x, yb = *y, seed = {0};
-        xb.dims[0] = yb.dims[0] = batch < x->dims[0] ? batch : x->dims[0];
-        xb.owns = yb.owns = false;
-        xb.name = yb.name = NULL;
+        int64_t rows = batch < x->dims[0] ? batch : x->dims[0];
+        ot_tensor xb = rows_of(x, 0, rows), yb = rows_of(y, 0, rows), seed = {0};
         ot_tensor *bound[3] = {&xb, &yb, &seed};
         ot_train_program *tp;
         s = ot_trainer_program(t, bound, false, &tp);
@@ -482,14 +476,9 @@ static void plan_parity_case(const char *dir) {
 }
 
 static void test_parity_models(void) {
-    DIR *d = opendir("parity");
-    CHECK(d != NULL);
-    struct dirent *e;
     char names[64][256];
-    int n = 0;
-    while (d && (e = readdir(d)) && n < 64)
-        if (e->d_name[0] != '.' && !strchr(e->d_name, '.')) snprintf(names[n++], 256, "parity/%s", e->d_name);
-    if (d) closedir(d);
+    int n = list_parity_cases(names, 64);
+    CHECK(n >= 0);
     for (int i = 0; i < n; i++) plan_parity_case(names[i]);
     CHECK(n >= 10);
 }

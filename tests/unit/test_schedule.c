@@ -22,6 +22,7 @@
 
 #include "../../kernels/cpu/optimizer.h"
 #include "check.h"
+#include "train_case.h"
 #include "src/core/alloc.h"
 #include "src/onnx/model.h"
 #include "src/passes/schedule.h"
@@ -309,10 +310,7 @@ static bool load_case(const char *dir, pcase *c) {
         if (!strncmp(line, "freeze=", 7)) snprintf(c->freeze, sizeof c->freeze, "%s", line + 7);
     }
     if (f) fclose(f);
-    snprintf(path, sizeof path, "%s/input.npy", dir);
-    ot_status s = ot_tensor_load(path, &c->x);
-    snprintf(path, sizeof path, "%s/labels.npy", dir);
-    if (!s) s = ot_tensor_load(path, &c->y);
+    ot_status s = load_train_case(dir, NULL, &c->x, &c->y);
     CHECK_MSG(s == OT_OK, "%s: %s", dir, ot_last_error());
     return !s;
 }
@@ -342,9 +340,7 @@ static bool make(const pcase *c, const char *optimizer, double clip, bool graph,
     o.clip_grad_norm = clip;
     o.freeze = c->freeze[0] ? c->freeze : NULL;
     o.threads = 2;
-    char path[512];
-    snprintf(path, sizeof path, "%s/model.onnx", c->dir);
-    ot_status s = ot_model_load(path, &r->m);
+    ot_status s = load_train_case(c->dir, &r->m, NULL, NULL);
     if (!s) s = ot_trainer_create(r->m, &o, &r->t);
     CHECK_MSG(s == OT_OK, "%s: %s", c->name, ot_last_error());
     if (s) return false;
@@ -358,16 +354,6 @@ static void drop(tr *r) {
     ot_model_free(r->m);
     r->t = NULL;
     r->m = NULL;
-}
-
-static ot_tensor rows_of(const ot_tensor *t, int64_t start, int64_t rows) {
-    ot_tensor v = *t;
-    int64_t row = ot_tensor_numel(t) / t->dims[0];
-    v.dims[0] = rows;
-    v.data = (char *)t->data + (size_t)(start * row) * ot_dtype_size(t->dtype);
-    v.owns = false;
-    v.name = NULL;
-    return v;
 }
 
 /* The next micro-batch in file order (the last one partial), scale 1/k. */
@@ -589,14 +575,9 @@ static void check_schedule(const pcase *c) {
 }
 
 static void test_parity_models(void) {
-    DIR *d = opendir("parity");
-    CHECK(d != NULL);
-    struct dirent *e;
     char names[64][256];
-    int n = 0;
-    while (d && (e = readdir(d)) && n < 64)
-        if (e->d_name[0] != '.' && !strchr(e->d_name, '.')) snprintf(names[n++], 256, "parity/%s", e->d_name);
-    if (d) closedir(d);
+    int n = list_parity_cases(names, 64);
+    CHECK(n >= 0);
     CHECK(n >= 10);
     for (int i = 0; i < n; i++) { /* sorted: the same output on every machine */
         for (int j = i; j > 0 && strcmp(names[j], names[j - 1]) < 0; j--) {
