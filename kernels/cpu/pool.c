@@ -5,6 +5,7 @@
  * Kernels are macros over the element type, expanded per dtype; CT is the
  * compute type (double for float64, float otherwise). */
 #include "pool.h"
+#include "pool_fast.h"
 
 #include <float.h>
 #include <math.h>
@@ -196,6 +197,10 @@ OT_DEF_MAXPOOL(u8, uint8_t, float, 0.0f)
 
 void ot_cpu_maxpool(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, void *y, int64_t *indices,
                     bool col_major) {
+    if (dt == OT_FLOAT && !indices && ot_pool_is_2x2s2(w)) {
+        ot_maxpool2x2_f32(w, NC, x, y);
+        return;
+    }
     ot_pool3 g;
     ot_pool3_make(w, col_major, &g);
 #define CALL(SUF, T) ot_maxpool_##SUF(&g, NC, (const T *)x, (T *)y, indices)

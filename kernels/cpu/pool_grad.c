@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "pool_fast.h"
 #include "pool_geom.h"
 
 #define OT_POOL_GRAD_PAR_MIN 16384 /* output elements x taps below which one thread is faster */
@@ -104,6 +105,10 @@ OT_DEF_GRAD(f16, uint16_t, float)
 OT_DEF_GRAD(bf16, uint16_t, float)
 
 void ot_cpu_maxpool_grad(ot_dtype dt, const ot_window *w, int64_t NC, const void *x, const void *dy, void *dx) {
+    if (dt == OT_FLOAT && ot_pool_is_2x2s2(w)) {
+        ot_maxpool2x2_grad_f32(w, NC, x, dy, dx);
+        return;
+    }
     ot_pool3 g;
     ot_pool3_make(w, false, &g);
 #define CALL(SUF, T) ot_maxpool_grad_##SUF(&g, NC, (const T *)x, (const T *)dy, (T *)dx)
