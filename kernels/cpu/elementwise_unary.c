@@ -8,6 +8,7 @@
 #include "elementwise.h"
 #include "elementwise_fastmath.h"
 #include "elementwise_util.h"
+#include "simd_clones.h"
 
 /* x: the element; A, B, G: the op's parameters in the element type. */
 #define K(c) ((T)(c))
@@ -80,8 +81,9 @@ UN_DEFINE_FLOAT(static, un_f32_libm, float)
 UN_DEFINE_FLOAT(, ot_unary_f64, double)
 #undef UN_CASE
 
-/* float32: the exp-based activations use the vectorised forms. */
-void ot_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *xs, float *ys, int64_t n) {
+/* float32: the exp-based activations use the vectorised forms (also the
+   fused kernels' loops for these ops, so compiled for AVX2 too). */
+OT_SIMD_CLONES void ot_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *xs, float *ys, int64_t n) {
     switch (op) {
     case OT_UN_EXP:
 #pragma omp simd

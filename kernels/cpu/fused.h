@@ -31,15 +31,7 @@
 #include "elementwise.h"
 #include "elementwise_grad.h"
 
-/* Hot loops compiled for AVX2 and the baseline ISA, picked at load time
-   (GCC function multiversioning, as kernels/cpu/softmax.h does); AVX2
-   without FMA, so results are the same bits either way. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) && \
-    !defined(OT_NO_CLONES)
-#define OT_FX_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define OT_FX_CLONES
-#endif
+#include "simd_clones.h"
 
 #define OT_FX_MAX_INPUTS 7   /* broadcast operands: the output plus these */
 #define OT_FX_MAX_INS 32

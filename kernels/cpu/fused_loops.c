@@ -1,5 +1,5 @@
 /* The float32 loops of the fused kernels, compiled for AVX2 and the
- * baseline ISA (OT_FX_CLONES).  A fused kernel's operands are tiles in L1,
+ * baseline ISA (OT_SIMD_CLONES).  A fused kernel's operands are tiles in L1,
  * where the loops are bound by instruction throughput, so the wide copies
  * pay.  Except for Erf and exact Gelu (own vectorised forms, a few ulp from
  * libm's), every loop computes the same expression as the unfused kernel
@@ -62,7 +62,7 @@ static inline float fx_geluf(float x) {
     return x * ot_fm_bits2f((ot_fm_f2bits(tail) & use_tail) | (ot_fm_f2bits(e) & ~use_tail));
 }
 
-OT_FX_CLONES void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n) {
+OT_SIMD_CLONES void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, const float *x, float *y, int64_t n) {
     switch (op) {
     case OT_UN_ERF:
 #pragma omp simd
@@ -83,19 +83,7 @@ OT_FX_CLONES void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, c
             y[i] = ot_fm_bits2f(b & ~neg);
         }
         return;
-    case OT_UN_EXP:
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) y[i] = ot_fast_expf(x[i]);
-        return;
-    case OT_UN_SIGMOID:
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) y[i] = ot_fast_sigmoidf(x[i]);
-        return;
-    case OT_UN_TANH:
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) y[i] = ot_fast_tanhf(x[i]);
-        return;
-    default: ot_unary_f32(op, p, x, y, n); return;
+    default: ot_unary_f32(op, p, x, y, n); return; /* the shared loops (exp, sigmoid, tanh, ...) */
     }
 }
 
@@ -121,7 +109,7 @@ OT_FX_CLONES void ot_fused_unary_f32(ot_unary_op op, const ot_unary_params *p, c
     }                                                                                  \
     return true;
 
-OT_FX_CLONES bool ot_fused_binary_f32(ot_binary_op op, float *o, const float *a, int a_step, const float *b, int b_step,
+OT_SIMD_CLONES bool ot_fused_binary_f32(ot_binary_op op, float *o, const float *a, int a_step, const float *b, int b_step,
                                       int64_t n) {
     if (!a_step && !b_step) n = 1;
     switch (op) {
@@ -148,7 +136,7 @@ static inline float fx_sel(int c, float a, float b) {
     }                                                                                  \
     return true;
 
-OT_FX_CLONES bool ot_fused_ugrad_f32(ot_unary_grad_op op, const ot_unary_params *p, const float *dy, const float *vs,
+OT_SIMD_CLONES bool ot_fused_ugrad_f32(ot_unary_grad_op op, const ot_unary_params *p, const float *dy, const float *vs,
                                      float *dx, int64_t n) {
     const float A = p ? p->alpha : 0.0f;
     switch (op) {

@@ -60,16 +60,7 @@ int64_t ot_cpu_nll_find_bad_label(const ot_nll_args *a);
    result does not depend on the thread count. */
 void ot_cpu_nll_loss(const ot_nll_args *a);
 
-/* Hot loops are compiled twice, for AVX2 and for the baseline ISA, and the
-   right copy is picked once at load time (GCC function multiversioning), so
-   the library needs no -march flag.  Needs GCC and glibc's ifunc; off with
-   -DOT_NO_CLONES. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) && \
-    !defined(OT_NO_CLONES)
-#define OT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define OT_SIMD_CLONES
-#endif
+#include "simd_clones.h"
 
 /* exp(x) for float32, vectorisable (no calls, no branches) inside
    `#pragma omp simd` loops, within about 2 ulp of expf over the whole range,
