@@ -62,36 +62,7 @@ void ot_cpu_nll_loss(const ot_nll_args *a);
 
 #include "simd_clones.h"
 
-/* exp(x) for float32, vectorisable (no calls, no branches) inside
-   `#pragma omp simd` loops, within about 2 ulp of expf over the whole range,
-   with correct NaN/inf/underflow behaviour.  Compile callers with
-   -fno-trapping-math (see the pragma in the .c files) so GCC can if-convert. */
-static inline float ot_fast_expf(float x) {
-    /* exp(x) = 2^n * exp(r), n = round(x / ln 2), |r| <= ln2 / 2; clamping
-       first keeps n (and the exponent arithmetic) in range for any input. */
-    float xc = x > -104.0f ? x : -104.0f; /* also maps NaN to a finite value */
-    xc = xc < 88.8f ? xc : 88.8f;
-    float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
-    float r = xc - n * 0.693359375f;                                    /* Cody-Waite ln 2 split */
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f; /* Cephes minimax polynomial for exp on [-ln2/2, ln2/2] */
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    /* 2^n as two factors so that n = 128 (overflow to inf) and n < -126
-       (subnormal results) are both produced by the multiplications. */
-    int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1;
-    union {
-        int32_t i;
-        float f;
-    } a, b;
-    a.i = (n1 + 127) * (1 << 23);
-    b.i = (n2 + 127) * (1 << 23);
-    float y = p * a.f * b.f;
-    return x == x ? y : x;
-}
+/* ot_fast_expf: the one vectorisable float32 exp (elementwise_fastmath.h). */
+#include "elementwise_fastmath.h"
 
 #endif
