@@ -211,6 +211,8 @@ typedef struct ot_train_options {
     uint64_t seed;            /* dropout */
     int threads;              /* 0: number of cores */
     int no_fuse;              /* non-zero: compile without fusion (--no-fuse, for comparison) */
+    int recompute;            /* non-zero: recompute cheap activations (elementwise chains, norms) in the
+                                 backward pass instead of keeping them (--recompute) */
 } ot_train_options;
 
 OT_API void ot_train_options_init(ot_train_options *o);
@@ -270,6 +272,8 @@ typedef struct ot_plan_summary {
     uint64_t naive_bytes;       /* sum of all transient tensor sizes */
     uint64_t persistent_bytes;  /* parameters, BatchNorm statistics, optimizer state, gradients */
     double flops;               /* floating-point operations per step (2 per multiply-add) */
+    int64_t recomputed_ops;     /* --recompute: forward nodes run again in the backward pass */
+    uint64_t released_bytes;    /* --recompute: forward activations no longer kept for the backward pass */
 } ot_plan_summary;
 
 /* Compiles (or reuses) the training program for `batch` synthetic samples and

@@ -46,10 +46,13 @@ enum {
     OT_TRAIT_RANDOM = 1u << 2,      /* not a pure function of its inputs: never folded */
     OT_TRAIT_SHAPE_ONLY = 1u << 3,  /* reads only input shapes (Shape, Size): foldable early */
     OT_TRAIT_ALIAS = 1u << 4,       /* output is a view of input 0's bytes (Reshape, Identity...) */
-    OT_TRAIT_SIDE_EFFECT = 1u << 5  /* writes, in place, those of its inputs that are persistent mutable
+    OT_TRAIT_SIDE_EFFECT = 1u << 5, /* writes, in place, those of its inputs that are persistent mutable
                                        slots (parameters, optimizer state: OptimizerUpdate): never folded
                                        or dropped as dead; the schedule keeps each other reader of such
                                        a slot before or after it, as in the graph's order */
+    OT_TRAIT_RECOMPUTE = 1u << 6    /* cheap enough to run again in the backward pass instead of keeping
+                                       its outputs (--recompute: the norms; elementwise and view ops count
+                                       as cheap without it) */
 };
 
 struct ot_grad_ctx;

@@ -77,6 +77,16 @@ ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out) 
     return OT_OK;
 }
 
+ot_status ot_node_copy_attrs(ot_graph *g, int dst, int src) {
+    for (int a = 0; a < g->nodes[src].n_attrs; a++) {
+        ot_attr *da;
+        const ot_attr *sa = &g->nodes[src].attrs[a];
+        OT_TRY(ot_node_add_attr(g, dst, sa->name, sa->type, &da));
+        OT_TRY(ot_attr_copy(da, &g->nodes[src].attrs[a], g));
+    }
+    return OT_OK;
+}
+
 static ot_status ot_attr_copy(ot_attr *dst, const ot_attr *src, ot_graph *parent) {
     bool fail = false;
     dst->f = src->f;

@@ -135,6 +135,9 @@ ot_status ot_attr_get_ints(const ot_node *n, const char *name, const int64_t **o
 ot_status ot_attr_get_floats(const ot_node *n, const char *name, const float **out, int *count);
 ot_status ot_attr_get_tensor(const ot_node *n, const char *name, const ot_tensor **out);
 
+/* Copies node src's attributes onto node dst of the same graph (deep). */
+ot_status ot_node_copy_attrs(ot_graph *g, int dst, int src);
+
 /* Deep copy; `parent` becomes the copy's enclosing graph (NULL at top level). */
 ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out);
 

@@ -332,6 +332,8 @@ ot_status ot_trainer_plan(ot_trainer *t, int64_t batch, int n_dims, const char *
         out->lower_bound_bytes = p->plan.lower_bound_bytes;
         out->naive_bytes = p->plan.naive_bytes;
         out->persistent_bytes = ot_persistent_bytes(t, tp);
+        out->recomputed_ops = tp->recompute.nodes_cloned;
+        out->released_bytes = (uint64_t)tp->recompute.bytes_released;
         for (int k = 0; k < p->n_steps; k++) out->flops += ot_step_flops(p, &p->steps[k]);
         if (svg_path) s = ot_plan_svg(tp, svg_path);
     }

@@ -176,7 +176,7 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
     ot_free(mut);
     OT_TRY(st);
     OT_TRY(ot_loss_output(g, &t->o, &p->output));
-    int labels = -1;
+    int labels = -1, n_forward = g->n_nodes;
     if (has_labels) {
         const ot_tensor *y = bound[nf];
         OT_TRY(ot_add_input(g, t->o.labels, y->dtype, y->rank, y->dims, &labels));
@@ -200,6 +200,7 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
                 which[nw] = k;
                 wrt[nw++] = t->params[k].value;
             }
+        n_forward = g->n_nodes;
         if (!s) {
             ot_autodiff_request r = {p->loss, seed, 0, NULL, NULL, nw, wrt, grads};
             s = ot_autodiff(g, &r);
@@ -211,6 +212,8 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
         OT_TRY(s);
     }
     OT_TRY(ot_set_outputs(g, p, t->n_params, t->n_bn));
+    /* --recompute: before fusion, so the clones fuse into the backward kernels. */
+    if (!eval && t->o.recompute) OT_TRY(ot_recompute(g, n_forward, &p->recompute));
     /* Bound tensors: features, labels, and (training) the seed, which the
        trainer passes at each run; here a placeholder of the right type. */
     p->n_bound = nf + (has_labels ? 1 : 0);

@@ -4,6 +4,7 @@
 #define OT_TRAIN_TRAINER_H
 
 #include "../onnx/model.h"
+#include "../passes/recompute.h"
 #include "../runtime/program.h"
 #include "fingerprint.h"
 #include "lr_schedule.h"
@@ -47,6 +48,7 @@ typedef struct ot_train_program {
     int *bn_mean_out, *bn_var_out; /* per bn link: updated statistics (ONNX formula) or -1 */
     int64_t *bn_count;    /* per bn link: elements per channel in the batch */
     int unfused_nodes;    /* nodes of g before fusion (src/passes/fuse.h) */
+    ot_recompute_report recompute; /* --recompute (src/passes/recompute.h) */
     /* The optimizer step inside the program (optim_graph.c): OptimizerUpdate
        nodes update the parameters as their gradients complete, and the
        gradients are not outputs.  The trainer fills upd_steps and binds the

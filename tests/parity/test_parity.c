@@ -4,7 +4,10 @@
  * final parameters (final/<name>.npy) with PyTorch's within 1e-3 relative
  * error.  The goldens come from tools/gen_parity_goldens.py.
  *
- *   test_parity CASE_DIR */
+ *   test_parity CASE_DIR [--no-fuse] [--recompute]
+ *
+ * The flags compile the step without fusion / with recomputation: PyTorch's
+ * numbers must hold either way. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +42,14 @@ static int fail(const char *what) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_parity CASE_DIR\n");
+    bool no_fuse = false, recompute = false;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-fuse")) no_fuse = true;
+        else if (!strcmp(argv[i], "--recompute")) recompute = true;
+        else argc = 0;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_parity CASE_DIR [--no-fuse] [--recompute]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -88,6 +97,8 @@ int main(int argc, char **argv) {
     int accumulate = (int)cfg_num("accumulate", 1);
     o.total_steps = steps;
     o.threads = 1;
+    o.no_fuse = no_fuse;
+    o.recompute = recompute;
 
     ot_model *m;
     ot_trainer *t;

@@ -40,10 +40,12 @@ static const char bench_help[] =
     "                       step_ms_median, step_ms_p10, step_ms_p90, step_ms_mean,\n"
     "                       step_ms_min, samples_per_s, gflops, flops_per_step,\n"
     "                       peak_rss_bytes, batch, steps, warmup, threads, fused,\n"
+    "                       recompute,\n"
     "                       kernels, arena_bytes, persistent_bytes, loss_first,\n"
     "                       loss_last)\n"
     "  --no-fuse            compile the step without fusion (for comparison)\n"
-    "  --recompute          not implemented yet (exit 2)\n"
+    "  --recompute          recompute cheap activations (elementwise chains, norms)\n"
+    "                       in the backward pass instead of keeping them\n"
     "  -q, --quiet          no warnings about unused data arrays\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -217,13 +219,14 @@ static void print_result(const cli_train_cfg *c, const bench_opts *o, const benc
         printf("{\"model\": ");
         cli_json_string(stdout, c->model);
         printf(", \"batch\": %lld, \"accumulate\": %lld, \"steps\": %lld, \"warmup\": %lld, \"threads\": %lld, "
-               "\"fused\": %s, "
+               "\"fused\": %s, \"recompute\": %s, "
                "\"step_ms_median\": %.6f, \"step_ms_p10\": %.6f, \"step_ms_p90\": %.6f, \"step_ms_mean\": %.6f, "
                "\"step_ms_min\": %.6f, \"samples_per_s\": %.6g, \"gflops\": %.6g, \"flops_per_step\": %.17g, "
                "\"peak_rss_bytes\": %llu, \"ops\": %lld, \"kernels\": %lld, \"arena_bytes\": %llu, "
                "\"persistent_bytes\": %llu, \"loss_first\": %.9g, \"loss_last\": %.9g, \"data\": %s}\n",
                (long long)r->batch, (long long)c->accumulate, (long long)c->steps, (long long)o->warmup,
-               (long long)c->threads, c->o.no_fuse ? "false" : "true", r->median * 1e3, r->p10 * 1e3, r->p90 * 1e3, r->mean * 1e3, r->min * 1e3, sps,
+               (long long)c->threads, c->o.no_fuse ? "false" : "true",
+               c->o.recompute ? "true" : "false", r->median * 1e3, r->p10 * 1e3, r->p90 * 1e3, r->mean * 1e3, r->min * 1e3, sps,
                gflops, r->plan.flops * (double)c->accumulate, (unsigned long long)r->peak_rss, (long long)r->plan.ops,
                (long long)r->plan.kernels, (unsigned long long)r->plan.arena_bytes,
                (unsigned long long)r->plan.persistent_bytes, r->loss_first, r->loss_last,
@@ -234,9 +237,10 @@ static void print_result(const cli_train_cfg *c, const bench_opts *o, const benc
     cli_put_text(stdout, c->model);
     char threads[32];
     snprintf(threads, sizeof threads, "%lld", (long long)c->threads);
-    printf("\nbatch %lld%s, %lld timed steps after %lld warm-up, %s data, threads: %s%s\n", (long long)r->batch,
+    printf("\nbatch %lld%s, %lld timed steps after %lld warm-up, %s data, threads: %s%s%s\n", (long long)r->batch,
            c->accumulate > 1 ? " (accumulated)" : "", (long long)c->steps, (long long)o->warmup,
-           c->n_data ? "file" : "synthetic", c->threads ? threads : "one per core", c->o.no_fuse ? ", not fused" : "");
+           c->n_data ? "file" : "synthetic", c->threads ? threads : "one per core", c->o.no_fuse ? ", not fused" : "",
+           c->o.recompute ? ", recomputing" : "");
     printf("step time:   median %.3f ms  (p10 %.3f, p90 %.3f, mean %.3f, min %.3f)\n", r->median * 1e3, r->p10 * 1e3,
            r->p90 * 1e3, r->mean * 1e3, r->min * 1e3);
     printf("throughput:  %.1f samples/s\n", sps);
@@ -312,10 +316,8 @@ static int bench_main(int argc, char **argv) {
     int rc = cli_train_parse_with(CLI_MODE_BENCH, &cli_cmd_bench, argc, argv, &c, bench_option, &o);
     if (!rc && !o.train)
         rc = cli_usage(argv[0], "give --train: bench times training steps (timing inference is not implemented)");
-    /* Recomputation does not exist in ot_train_options yet: refuse rather
-       than time something else than asked. */
-    if (!rc && o.recompute) rc = cli_usage(argv[0], "--recompute is not implemented yet");
     c.o.no_fuse = o.no_fuse;
+    c.o.recompute = o.recompute;
     if (!rc) {
         if (!c.steps) c.steps = 20;
         rc = bench_run(&c, &o);

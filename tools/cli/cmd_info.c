@@ -39,6 +39,8 @@ static const char info_help[] =
     "  --dim NAME=N      size of a symbolic input dimension other than the batch\n"
     "                    (default 1); repeat\n"
     "  --no-fuse         plan the step compiled without fusion (for comparison)\n"
+    "  --recompute       plan the step with cheap activations (elementwise chains,\n"
+    "                    norms) recomputed in the backward pass instead of kept\n"
     "\n"
     "exit status: 0 success, 1 the model cannot be read (or the training step\n"
     "cannot be built), 2 bad command line\n";
@@ -283,7 +285,7 @@ static int print_json(const ot_model *m, const model_summary *s) {
 /* ---- --train: what training would do ----------------------------------------- */
 
 typedef struct info_opts {
-    bool json, train, plan, no_fuse;
+    bool json, train, plan, no_fuse, recompute;
     const char *dump, *plan_svg;
     cli_dims dims;
 } info_opts;
@@ -293,7 +295,8 @@ static int info_option(cli_args *a, void *ctx) {
     info_opts *o = ctx;
     const char *v;
     bool *flag = !strcmp(a->opt, "--json") ? &o->json : !strcmp(a->opt, "--train") ? &o->train
-                 : !strcmp(a->opt, "--plan") ? &o->plan : !strcmp(a->opt, "--no-fuse") ? &o->no_fuse : NULL;
+                 : !strcmp(a->opt, "--plan") ? &o->plan : !strcmp(a->opt, "--no-fuse") ? &o->no_fuse
+                 : !strcmp(a->opt, "--recompute") ? &o->recompute : NULL;
     if (flag) {
         if (!cli_args_no_value(a)) return CLI_USAGE;
         *flag = true;
@@ -501,6 +504,11 @@ static int print_train_text(const char *path, const ot_model *m, const ot_traine
         print_bytes_line("naive", ps->naive_bytes, "every transient tensor in its own buffer");
         print_bytes_line("persistent", ps->persistent_bytes, "parameters, statistics, gradients, optimizer state");
         printf("  %-12s %.4g per step (%.3f GFLOP)\n", "flops", ps->flops, ps->flops / 1e9);
+        if (c->o.recompute)
+            printf("  %-12s %lld forward ops run again in the backward pass; %llu bytes (%.2f MiB) of activations no "
+                   "longer kept for it\n",
+                   "recompute", (long long)ps->recomputed_ops, (unsigned long long)ps->released_bytes,
+                   (double)ps->released_bytes / (1024.0 * 1024.0));
     }
     if (io->plan_svg && planned) {
         printf("plan drawing: ");
@@ -566,10 +574,13 @@ static int print_train_json(const char *path, const ot_model *m, const ot_traine
     }
     if (io->plan && planned)
         printf(", \"ops\": %lld, \"kernels\": %lld, \"arena_bytes\": %llu, \"lower_bound_bytes\": %llu, "
-               "\"naive_bytes\": %llu, \"persistent_bytes\": %llu, \"flops\": %.17g",
+               "\"naive_bytes\": %llu, \"persistent_bytes\": %llu, \"flops\": %.17g, \"fused\": %s, "
+               "\"recompute\": %s, \"recomputed_ops\": %lld, \"released_bytes\": %llu",
                (long long)ps->ops, (long long)ps->kernels, (unsigned long long)ps->arena_bytes,
                (unsigned long long)ps->lower_bound_bytes, (unsigned long long)ps->naive_bytes,
-               (unsigned long long)ps->persistent_bytes, ps->flops);
+               (unsigned long long)ps->persistent_bytes, ps->flops, c->o.no_fuse ? "false" : "true",
+               c->o.recompute ? "true" : "false", (long long)ps->recomputed_ops,
+               (unsigned long long)ps->released_bytes);
     if (io->plan_svg && planned) {
         printf(", \"plan_svg\": ");
         cli_json_string(stdout, io->plan_svg);
@@ -631,7 +642,8 @@ static int info_main(int argc, char **argv) {
     if (rc) goto out;
     if (!io.train) {
         const char *needs = c.first_given ? c.first_given : io.dump ? "dump" : io.plan ? "plan"
-                          : io.plan_svg ? "plan-svg" : io.dims.n ? "dim" : io.no_fuse ? "no-fuse" : NULL;
+                          : io.plan_svg ? "plan-svg" : io.dims.n ? "dim" : io.no_fuse ? "no-fuse"
+                          : io.recompute ? "recompute" : NULL;
         if (needs) {
             rc = cli_usage(argv[0], "--%s needs --train", needs);
             goto out;
@@ -648,6 +660,7 @@ static int info_main(int argc, char **argv) {
         ot_model_free(m);
     } else {
         c.o.no_fuse = io.no_fuse;
+        c.o.recompute = io.recompute;
         rc = info_train(&c, &io);
     }
 out:

@@ -46,6 +46,7 @@ typedef struct cli_train_cfg {
     int64_t epochs, steps;           /* 0: not given */
     bool no_shuffle, drop_last;
     bool no_fuse; /* compile without fusion (for comparison) */
+    bool recompute; /* recompute cheap activations in the backward pass */
     uint64_t seed;
     int64_t threads;
     /* the run */

@@ -83,6 +83,7 @@ static const opt_def opts[] = {
     {"no-shuffle", NULL, K_FLAG, F(no_shuffle), M_TRAIN | M_BENCH, true, 0, 0, NULL},
     {"drop-last", NULL, K_FLAG, F(drop_last), M_TRAIN, true, 0, 0, NULL},
     {"no-fuse", NULL, K_FLAG, F(no_fuse), M_TRAIN | M_EVAL, false, 0, 0, NULL},
+    {"recompute", NULL, K_FLAG, F(recompute), M_TRAIN, false, 0, 0, NULL},
     {"threads", NULL, K_INT, F(threads), M_DATA, false, 0, 4096, NULL},
     {"log", NULL, K_STR, F(log), M_TRAIN, false, 0, 0, NULL},
     {"quiet", "-q", K_FLAG, F(quiet), M_DATA, false, 0, 0, NULL},
@@ -273,6 +274,7 @@ static void fill_train_options(cli_train_cfg *c) {
     o->gamma = c->gamma;
     o->clip_grad_norm = c->clip_grad_norm;
     if (c->no_fuse) o->no_fuse = 1;
+    if (c->recompute) o->recompute = 1;
     o->freeze = c->freeze;
     o->trainable = c->trainable;
     o->seed = c->seed;
