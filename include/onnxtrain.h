@@ -287,6 +287,14 @@ OT_API ot_status ot_trainer_plan(ot_trainer *t, int64_t batch, int n_dims, const
    *n new tensors; free each and the array (ot_free_array). */
 OT_API ot_status ot_trainer_example_batch(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
                                           const int64_t *dim_values, ot_tensor ***inputs, int *n);
+/* The same for inference: synthetic values for the model's inputs only (graph-input order). */
+OT_API ot_status ot_model_example_inputs(const ot_model *m, int64_t batch, int n_dims, const char *const *dim_names,
+                                         const int64_t *dim_values, ot_tensor ***inputs, int *n);
+/* Figures of the inference program the last ot_session_run ran (compiled for
+   its input shapes): ops (graph nodes), kernels, arena, lower bound, naive
+   bytes, flops; persistent_bytes counts weights and folded constants.  OT_ERR_INVALID_ARG
+   before the first run. */
+OT_API ot_status ot_session_plan(const ot_session *s, ot_plan_summary *out);
 /* The binding names of ot_trainer_example_batch's tensors (input names, then the labels name). */
 OT_API const char *ot_trainer_binding_name(const ot_trainer *t, int i);
 

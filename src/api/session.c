@@ -7,6 +7,7 @@
 #include "../onnx/model.h"
 #include "../passes/fuse.h"
 #include "../passes/infer.h"
+#include "../runtime/flops.h"
 #include "../runtime/program.h"
 
 #define OT_PROGRAM_CACHE 8
@@ -142,4 +143,20 @@ fail:
     ot_free(outs);
     ot_free(ordered);
     return st;
+}
+
+ot_status ot_session_plan(const ot_session *s, ot_plan_summary *out) {
+    if (!s || !out) return ot_error(OT_ERR_INVALID_ARG, "ot_session_plan: NULL argument");
+    if (!s->n_programs) return ot_error(OT_ERR_INVALID_ARG, "ot_session_plan: the session has not run yet");
+    const ot_program *p = s->programs[0]; /* the most recently used */
+    memset(out, 0, sizeof *out);
+    out->ops = p->graph->n_nodes;
+    out->kernels = p->n_steps;
+    out->arena_bytes = p->plan.arena_bytes;
+    out->lower_bound_bytes = p->plan.lower_bound_bytes;
+    out->naive_bytes = p->plan.naive_bytes;
+    for (int v = 0; v < p->n_slots; v++) /* weights and folded constants: read, never planned */
+        if (p->kinds[v] == OT_SLOT_CONST || p->kinds[v] == OT_SLOT_PARAM) out->persistent_bytes += ot_tensor_nbytes(&p->slots[v]);
+    out->flops = ot_program_flops(p);
+    return OT_OK;
 }

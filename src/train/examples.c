@@ -53,9 +53,9 @@ static int64_t ot_dim_value(const ot_value_info *vi, int d, int64_t batch, int n
     return d == 0 ? batch : 1;
 }
 
-ot_status ot_trainer_example_inputs(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
-                                    const int64_t *dim_values, ot_tensor **out, int *n) {
-    const ot_model *m = t->model;
+/* The model's inputs (graph-input order, initializers excluded) into out[]. */
+static ot_status ot_model_inputs_fill(const ot_model *m, int64_t batch, int n_dims, const char *const *dim_names,
+                                      const int64_t *dim_values, ot_tensor **out, int *n) {
     int nf = ot_model_input_count(m);
     ot_status s = OT_OK;
     *n = 0;
@@ -73,7 +73,19 @@ ot_status ot_trainer_example_inputs(ot_trainer *t, int64_t batch, int n_dims, co
         *n = i + 1;
         ot_fill_random(out[i], 1000003u * (uint64_t)(i + 1), ot_index_bound(m->graph, ot_graph_find(m->graph, vi.name)));
     }
-    if (s || t->o.loss == OT_LOSS_OUTPUT) goto done;
+    if (s) {
+        for (int i = 0; i < *n; i++) ot_tensor_free(out[i]);
+        *n = 0;
+    }
+    return s;
+}
+
+ot_status ot_trainer_example_inputs(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                    const int64_t *dim_values, ot_tensor **out, int *n) {
+    const ot_model *m = t->model;
+    int nf = ot_model_input_count(m);
+    ot_status s = ot_model_inputs_fill(m, batch, n_dims, dim_names, dim_values, out, n);
+    if (s || t->o.loss == OT_LOSS_OUTPUT) return s;
     /* Labels: shaped by the output the loss applies to, from a forward compile. */
     ot_program *p = NULL;
     ot_compile_options opt = {0};
@@ -128,19 +140,34 @@ ot_status ot_trainer_dump(ot_trainer *t, int64_t batch, int n_dims, const char *
     return s;
 }
 
-ot_status ot_trainer_example_batch(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
-                                   const int64_t *dim_values, ot_tensor ***inputs, int *n) {
-    if (!t || !inputs || !n || batch < 1) return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_example_batch: bad argument");
-    int cap = ot_model_input_count(t->model) + 1;
+/* The array form of the public API: the model's inputs, then (trainer) the labels. */
+static ot_status ot_example_array(const ot_model *m, ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                  const int64_t *dim_values, ot_tensor ***inputs, int *n) {
+    int cap = ot_model_input_count(m) + 1;
     ot_tensor **arr = ot_calloc((size_t)cap + 1, sizeof *arr);
     if (!arr) return ot_error(OT_ERR_NOMEM, "out of memory");
-    ot_status s = ot_trainer_example_inputs(t, batch, n_dims, dim_names, dim_values, arr, n);
+    ot_status s = t ? ot_trainer_example_inputs(t, batch, n_dims, dim_names, dim_values, arr, n)
+                    : ot_model_inputs_fill(m, batch, n_dims, dim_names, dim_values, arr, n);
     if (s) {
         ot_free(arr);
         return s;
     }
     *inputs = arr;
     return OT_OK;
+}
+
+ot_status ot_trainer_example_batch(ot_trainer *t, int64_t batch, int n_dims, const char *const *dim_names,
+                                   const int64_t *dim_values, ot_tensor ***inputs, int *n) {
+    if (!t || !inputs || !n || batch < 1 || (n_dims > 0 && (!dim_names || !dim_values)) || n_dims < 0)
+        return ot_error(OT_ERR_INVALID_ARG, "ot_trainer_example_batch: bad argument");
+    return ot_example_array(t->model, t, batch, n_dims, dim_names, dim_values, inputs, n);
+}
+
+ot_status ot_model_example_inputs(const ot_model *m, int64_t batch, int n_dims, const char *const *dim_names,
+                                  const int64_t *dim_values, ot_tensor ***inputs, int *n) {
+    if (!m || !inputs || !n || batch < 1 || (n_dims > 0 && (!dim_names || !dim_values)) || n_dims < 0)
+        return ot_error(OT_ERR_INVALID_ARG, "ot_model_example_inputs: bad argument");
+    return ot_example_array(m, NULL, batch, n_dims, dim_names, dim_values, inputs, n);
 }
 
 const char *ot_trainer_binding_name(const ot_trainer *t, int i) {

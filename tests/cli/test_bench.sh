@@ -46,13 +46,16 @@ check "bench --help: usage" grep -q '^usage: onnxtrain bench' "$S/out"
 check "onnxtrain --help lists bench" sh -c "'$BIN' --help | grep -q '^  bench '"
 expect_rc "info --help mentions --train" 0 info --help
 check "info --help: --train" grep -q -- '--train' "$S/out"
-expect_rc "bench without --train" 2 bench "$MLP" "${SGD[@]}"
+expect_rc "bench inference: training flags refused" 2 bench "$MLP" "${SGD[@]}"
+expect_rc "bench inference: --accumulate refused" 2 bench "$MLP" --accumulate 2
+expect_rc "bench inference: --recompute refused" 2 bench "$MLP" --recompute
 expect_rc "bench --steps 0" 2 bench "$MLP" --train "${SGD[@]}" --steps 0
 expect_rc "bench --warmup x" 2 bench "$MLP" --train "${SGD[@]}" --warmup x
 expect_rc "bench --dim without =" 2 bench "$MLP" --train "${SGD[@]}" --dim batch
 expect_rc "bench --no-fuse=1" 2 bench "$MLP" --train "${SGD[@]}" --no-fuse=1
 expect_rc "info --no-fuse without --train" 2 info "$MLP" --no-fuse
-expect_rc "bench --recompute (not implemented)" 2 bench "$MLP" --train "${SGD[@]}" --recompute
+expect_rc "bench --recompute=1" 2 bench "$MLP" --train "${SGD[@]}" --recompute=1
+expect_rc "info --recompute without --train" 2 info "$MLP" --recompute
 expect_rc "bench unknown option" 2 bench "$MLP" --train "${SGD[@]}" --bogus
 expect_rc "bench --train=1" 2 bench "$MLP" --train=1 "${SGD[@]}"
 expect_rc "bench sgd without --lr" 2 bench "$MLP" --train --optimizer sgd
@@ -102,6 +105,41 @@ if expect_rc "bench --no-fuse" 0 bench "$MLP" --train "${SGD[@]}" --steps 2 --wa
         check "bench: fused and unfused losses agree" awk -v a="$LOSS_UNFUSED" -v b="$(num loss_last)" \
             'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-5 * (b < 0 ? -b : b) + 1e-7) }'
     fi
+fi
+if expect_rc "bench inference --json" 0 bench "$MLP" --steps 3 --warmup 1 --batch-size 16 "${T1[@]}" --json; then
+    check "bench inference: one object with the keys" one_object "${KEYS[@]}"
+    check "bench inference: mode" grep -q '"mode": "inference"' "$S/out"
+    check "bench inference: no loss" grep -q '"loss_first": null' "$S/out"
+    # 2 Gemm forward only (16x20x16, 16x16x5)
+    check "bench inference: FLOPs of the forward GEMMs" ge "$(num flops_per_step)" $((2 * 16 * (20 * 16 + 16 * 5)))
+    check "bench inference: fewer FLOPs than a training step" awk -v a="$(num flops_per_step)" \
+        'BEGIN { exit !(a < 2 * 16 * (20 * 16 + 16 * 5) * 2) }'
+fi
+if expect_rc "bench inference --data (inputs only)" 0 bench "$MLP" --steps 2 --warmup 1 --batch-size 8 -q "${MLP_DATA[@]}" "${T1[@]}" --json; then
+    check "bench inference --data: files" grep -q '"data": "files"' "$S/out"
+    check "bench inference --data: batch" test "$(num batch)" = 8
+fi
+if expect_rc "bench GPT inference --no-fuse" 0 bench "$GPT" --steps 2 --warmup 1 --batch-size 2 --no-fuse "${T1[@]}"; then
+    check "bench GPT inference: text" grep -q '^inference, batch 2, .*not fused' "$S/out"
+fi
+if expect_rc "bench --recompute" 0 bench "$GPT" --train --optimizer adamw --steps 2 --warmup 1 --batch-size 2 "${T1[@]}" --recompute --json; then
+    check "bench --recompute: one object" one_object "${KEYS[@]}"
+    check "bench --recompute: flagged" grep -q '"recompute": true' "$S/out"
+    LOSS_RECOMPUTE=$(num loss_last)
+    ARENA_RECOMPUTE=$(num arena_bytes)
+    if expect_rc "bench GPT, same steps without --recompute" 0 bench "$GPT" --train --optimizer adamw --steps 2 --warmup 1 --batch-size 2 "${T1[@]}" --json; then
+        check "bench --recompute: the same loss" awk -v a="$LOSS_RECOMPUTE" -v b="$(num loss_last)" \
+            'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-6 * (b < 0 ? -b : b)) }'
+        check "bench --recompute: a smaller arena" awk -v a="$ARENA_RECOMPUTE" -v b="$(num arena_bytes)" 'BEGIN { exit !(a < b) }'
+    fi
+fi
+if expect_rc "info --train --plan --recompute" 0 info "$GPT" --train --plan --json --batch-size 4 --optimizer adamw --recompute; then
+    check "info --recompute: keys" one_object recomputed_ops released_bytes arena_bytes
+    check "info --recompute: ops recomputed" gt0 "$(num recomputed_ops)"
+    check "info --recompute: bytes released" gt0 "$(num released_bytes)"
+fi
+if expect_rc "info --train --plan --recompute (text)" 0 info "$GPT" --train --plan --batch-size 4 --optimizer adamw --recompute; then
+    check "info --recompute: recompute line" grep -q '^  recompute  *[1-9][0-9]* forward ops run again' "$S/out"
 fi
 if expect_rc "bench --accumulate 2" 0 bench "$MLP" --train "${SGD[@]}" --steps 2 --warmup 1 --batch-size 4 --accumulate 2 "${T1[@]}" --json; then
     check "bench --accumulate: samples per step" test "$(num batch)" = 8

@@ -5,19 +5,28 @@ For every shipped model (models/mlp.onnx, models/cnn.onnx) and every parity
 model (tests/parity/*/model.onnx) this script
 
   1. writes one batch of data (.npy) valid for the model;
-  2. runs `onnxtrain bench MODEL --train --json --data ...` on it: W warm-up
+  2. asks `onnxtrain info MODEL --train --plan --json`, with the bench runs'
+     training options and batch, for the compiled step's figures (ops,
+     kernels, arena, lower bound, naive and persistent bytes), plain and with
+     --recompute;
+  3. runs `onnxtrain bench MODEL --train --json --data ...` on it: W warm-up
      steps, then K timed ones, median step time, peak RSS of that process;
-  3. rebuilds the same PyTorch module (the classes of tools/make_models.py,
+     three times, for the fused step `train` runs and, to show what fusion
+     buys and what recomputation costs, with --no-fuse and with --recompute
+     (--no-variants: the fused step only);
+  4. rebuilds the same PyTorch module (the classes of tools/make_models.py,
      tools/gen_pytorch_models.py, tools/gen_parity_goldens.py), loads the
      ONNX file's initializers into it, and runs the same training step (same
      batch, loss, optimizer and settings, schedule, clipping, accumulation,
      frozen parameters, thread count, W warm-up, median of K) in a separate
      process, whose peak RSS it reports;
-  4. checks that both computed the same thing: the loss of the first timed
-     step (after W identical updates) must agree;
+  5. checks that all computed the same thing: the loss of the first timed
+     step (after W identical updates) of every onnxtrain variant must agree
+     with PyTorch's;
 
-and prints a table.  Each (model, threads) pair is measured --repeat times,
-alternating which side runs first, and the medians of the per-run medians
+and prints two tables: onnxtrain against PyTorch, and the compiler's
+figures.  Each (model, threads) pair is measured --repeat times, reversing
+the order of the sides every other time, and the medians of the per-run medians
 are shown: the machine may be shared and noisy.
 
 Run with a python that has torch (Debian's python3-torch, torch 1.13) and
@@ -29,8 +38,8 @@ The onnx package is not needed: initializers are read by a small protobuf
 reader below.
 """
 import argparse
+import functools
 import json
-import math
 import os
 import resource
 import statistics
@@ -206,25 +215,56 @@ def write_batch(case, tmp):
 # The training options both sides take from a case's configuration.
 CLI_KEYS = ["loss", "optimizer", "lr", "momentum", "dampening", "weight-decay", "accumulate", "clip-grad-norm",
             "lr-schedule", "warmup-steps", "min-lr", "gamma", "step-size", "freeze"]
+# `info` plans one micro-batch and refuses --accumulate: accumulation reruns
+# the same compiled step, so it changes neither the kernels nor the arena.
+NOT_FOR_INFO = {"accumulate"}
+
+# The compiled steps timed: fused is what `train` runs; the other two are
+# there to show what fusion buys and what recomputation costs.  The prefix
+# names the variant's fields in a result row ("onnxtrain_ms", "nofuse_ms"...).
+VARIANTS = [("fused", "onnxtrain", []), ("no-fuse", "nofuse", ["--no-fuse"]),
+            ("recompute", "recompute", ["--recompute"])]
+
+# What `info --train --plan --json` says about the compiled step.
+PLAN_KEYS = ["ops", "kernels", "arena_bytes", "lower_bound_bytes", "naive_bytes", "persistent_bytes",
+             "recomputed_ops", "released_bytes"]
 
 
 # ---------------------------------------------------------------------------
 # onnxtrain side
 # ---------------------------------------------------------------------------
-def run_onnxtrain(binary, case, xp, yp, threads, warmup, steps):
-    cmd = [binary, "bench", case["model"], "--train", "--json", "--no-shuffle", "--steps", str(steps),
-           "--warmup", str(warmup), "--batch-size", str(case["batch"]), "--threads", str(threads),
-           "--data", "%s=%s" % (case["input"], xp), "--data", "labels=%s" % yp]
+def onnxtrain_cmd(binary, command, case, flags):
+    """`onnxtrain bench|info MODEL --train` with the case's batch size and
+    training options: one builder, so the plan `info` reports is the step
+    `bench` times."""
+    cmd = [binary, command, case["model"], "--train", "--batch-size", str(case["batch"])] + flags
     for k in CLI_KEYS:
-        if k in case["config"]:
+        if k in case["config"] and not (command == "info" and k in NOT_FOR_INFO):
             cmd += ["--" + k, case["config"][k]]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    return cmd
+
+
+def run_cmd(cmd, env=None):
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
-        raise RuntimeError("onnxtrain bench failed (%d): %s\n  %s" % (p.returncode, p.stderr.strip(), " ".join(cmd)))
-    r = json.loads(p.stdout)
+        raise RuntimeError("onnxtrain %s failed (%d): %s\n  %s" % (cmd[1], p.returncode, p.stderr.strip(),
+                                                                   " ".join(cmd)))
+    return json.loads(p.stdout)
+
+
+def run_onnxtrain(binary, case, xp, yp, threads, warmup, steps, flags=()):
+    cmd = onnxtrain_cmd(binary, "bench", case, list(flags)) + [
+        "--json", "--no-shuffle", "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads),
+        "--data", "%s=%s" % (case["input"], xp), "--data", "labels=%s" % yp]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    r = run_cmd(cmd, env)
     return dict(ms=r["step_ms_median"], p10=r["step_ms_p10"], p90=r["step_ms_p90"], rss=r["peak_rss_bytes"],
-                loss=r["loss_first"], gflops=r["gflops"])
+                loss=r["loss_first"], gflops=r["gflops"], kernels=r["kernels"], arena=r["arena_bytes"])
+
+
+def onnxtrain_plan(binary, case, flags=()):
+    r = run_cmd(onnxtrain_cmd(binary, "info", case, list(flags) + ["--plan", "--json"]))
+    return {k: r[k] for k in PLAN_KEYS}
 
 
 # ---------------------------------------------------------------------------
@@ -343,6 +383,8 @@ def main():
                                               "models, each parity case's own)")
     ap.add_argument("--models", help="comma-separated case names (default: all), e.g. mlp,cnn,gpt_adamw")
     ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--no-variants", action="store_true", help="time only the fused step, not --no-fuse and "
+                                                                "--recompute (their plans are still shown)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -358,42 +400,101 @@ def main():
         if unknown:
             ap.error("unknown model(s): %s (known: %s)" % (", ".join(unknown), ", ".join(c["name"] for c in cases)))
         cases = [c for c in cases if c["name"] in want]
+    variants = VARIANTS[:1] if args.no_variants else VARIANTS
     rows = []
     with tempfile.TemporaryDirectory(prefix="compare_pytorch_") as tmp:
         for case in cases:
             xp, yp = write_batch(case, tmp)
+            # the plan does not depend on the thread count: once per model
+            plans = {"fused": onnxtrain_plan(binary, case), "recompute": onnxtrain_plan(binary, case, ["--recompute"])}
             for t in threads:
-                ot_runs, pt_runs = [], []
+                sides = [(prefix, functools.partial(run_onnxtrain, binary, case, xp, yp, t, args.warmup, args.steps,
+                                                    flags)) for _, prefix, flags in variants]
+                sides.append(("pytorch", functools.partial(run_torch, case, xp, yp, t, args.warmup, args.steps)))
+                runs = {prefix: [] for prefix, _ in sides}
                 for r in range(args.repeat):
-                    # alternate who goes first: a noisy neighbour hurts both alike
-                    order = [0, 1] if r % 2 == 0 else [1, 0]
-                    for side in order:
-                        if side == 0:
-                            ot_runs.append(run_onnxtrain(binary, case, xp, yp, t, args.warmup, args.steps))
-                        else:
-                            pt_runs.append(run_torch(case, xp, yp, t, args.warmup, args.steps))
-                med = lambda runs, k: statistics.median(x[k] for x in runs)
-                row = dict(model=case["name"], batch=case["batch"], threads=t,
-                           onnxtrain_ms=med(ot_runs, "ms"), pytorch_ms=med(pt_runs, "ms"),
-                           onnxtrain_rss=med(ot_runs, "rss"), pytorch_rss=med(pt_runs, "rss"),
-                           pytorch_rss_import=med(pt_runs, "rss_import"),
-                           onnxtrain_ms_runs=[x["ms"] for x in ot_runs], pytorch_ms_runs=[x["ms"] for x in pt_runs],
-                           onnxtrain_loss=ot_runs[0]["loss"], pytorch_loss=pt_runs[0]["loss"],
-                           onnxtrain_gflops=med(ot_runs, "gflops"))
-                row["speed_ratio"] = row["pytorch_ms"] / row["onnxtrain_ms"]
-                row["memory_ratio"] = row["pytorch_rss"] / row["onnxtrain_rss"]
-                row["loss_rel_diff"] = abs(row["onnxtrain_loss"] - row["pytorch_loss"]) / max(1e-12, abs(row["pytorch_loss"]))
-                rows.append(row)
-                print("%-28s threads %d: onnxtrain %.3f ms, PyTorch %.3f ms" % (case["name"], t, row["onnxtrain_ms"],
-                                                                                row["pytorch_ms"]), file=sys.stderr)
+                    # alternate the order: a noisy neighbour hurts every side alike
+                    for prefix, run in (sides if r % 2 == 0 else sides[::-1]):
+                        runs[prefix].append(run())
+                rows.append(make_row(case, t, variants, runs, plans))
+                print("%-28s threads %d: %s, PyTorch %.3f ms" % (
+                    case["name"], t, ", ".join("%s %.3f ms" % (name, rows[-1][prefix + "_ms"])
+                                               for name, prefix, _ in variants), rows[-1]["pytorch_ms"]),
+                      file=sys.stderr)
     print_table(rows, args)
+    print_compiler_table(rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
-    bad = [r["model"] for r in rows if not r["loss_rel_diff"] < 1e-3]
+    bad = sorted("%s (%s)" % (r["model"], v) for r in rows for v, d in r["loss_rel_diffs"].items() if not d < 1e-3)
     if bad:
         print("WARNING: first timed loss differs by more than 1e-3 (relative) for: %s" % ", ".join(sorted(set(bad))))
+    mismatch = sorted(set(m for r in rows for m in r["plan_mismatch"]))
+    if mismatch:
+        print("WARNING: bench ran another step than info planned: %s" % "; ".join(mismatch))
+    plan_of = lambda r, v: r["plan_recompute" if v == "recompute" else "plan"]["arena_bytes"]
+    grown = sorted(set("%s %s %.1f -> %.1f KiB" % (r["model"], v, plan_of(r, v) / 1024.0, b / 1024.0)
+                       for r in rows for v, b in r["arena_replanned"].items()))
+    if grown:
+        print("NOTE: arena re-planned at run time (a kernel needed more scratch than planned; info's plan "
+              "-> bench's arena after warm-up): %s" % "; ".join(grown))
     return 0
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def make_row(case, threads, variants, runs, plans):
+    """One result row: medians over the repeats of each side's median."""
+    med = lambda runs, k: statistics.median(x[k] for x in runs)
+    pt_runs = runs["pytorch"]
+    row = dict(model=case["name"], batch=case["batch"], threads=threads,
+               pytorch_ms=med(pt_runs, "ms"), pytorch_rss=med(pt_runs, "rss"),
+               pytorch_rss_import=med(pt_runs, "rss_import"), pytorch_ms_runs=[x["ms"] for x in pt_runs],
+               pytorch_loss=pt_runs[0]["loss"], onnxtrain_gflops=med(runs["onnxtrain"], "gflops"),
+               plan=plans["fused"], plan_recompute=plans["recompute"], loss_rel_diffs={}, plan_mismatch=[],
+               arena_replanned={})
+    for name, prefix, _ in variants:
+        vr = runs[prefix]
+        row.update({prefix + "_ms": med(vr, "ms"), prefix + "_rss": med(vr, "rss"),
+                    prefix + "_ms_runs": [x["ms"] for x in vr], prefix + "_loss": vr[0]["loss"],
+                    prefix + "_kernels": vr[0]["kernels"], prefix + "_arena_bytes": vr[0]["arena"]})
+        # every variant computes the same step: its loss must be PyTorch's too
+        row["loss_rel_diffs"][name] = abs(vr[0]["loss"] - row["pytorch_loss"]) / max(1e-12, abs(row["pytorch_loss"]))
+        # the plan figures are only evidence if `info` compiled what `bench` ran
+        plan = plans.get(name)
+        if plan and plan["kernels"] != vr[0]["kernels"]:
+            row["plan_mismatch"].append("%s %s: info %d kernels, bench %d" % (
+                case["name"], name, plan["kernels"], vr[0]["kernels"]))
+        # same step, bigger arena: a kernel needed more scratch than it declared
+        # and the warm-up re-planned; the table shows the compiler's plan
+        if plan and plan["arena_bytes"] != vr[0]["arena"]:
+            row["arena_replanned"][name] = vr[0]["arena"]
+    row["loss_rel_diff"] = row["loss_rel_diffs"]["fused"]
+    row["speed_ratio"] = row["pytorch_ms"] / row["onnxtrain_ms"]
+    row["memory_ratio"] = row["pytorch_rss"] / row["onnxtrain_rss"]
+    p, pr = plans["fused"], plans["recompute"]
+    row["arena_lower_ratio"] = ratio(p["arena_bytes"], p["lower_bound_bytes"])
+    row["naive_arena_ratio"] = ratio(p["naive_bytes"], p["arena_bytes"])
+    row["recompute_arena_saved"] = ratio(p["arena_bytes"] - pr["arena_bytes"], p["arena_bytes"])
+    row["fusion_speedup"] = ratio(row.get("nofuse_ms"), row["onnxtrain_ms"])
+    row["recompute_time_cost"] = ratio(row.get("recompute_ms"), row["onnxtrain_ms"])
+    return row
+
+
+def print_grid(head, lines):
+    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    print(fmt(head))
+    print("  ".join("-" * w for w in widths))
+    for l in lines:
+        print(fmt(l))
+
+
+def loss_check(r):
+    bad = ["%s %.1e" % (v, d) for v, d in r["loss_rel_diffs"].items() if not d < 1e-3]
+    return "DIFF " + ", ".join(bad) if bad else "ok"
 
 
 def print_table(rows, args):
@@ -404,21 +505,47 @@ def print_table(rows, args):
         lines.append([r["model"], str(r["batch"]), str(r["threads"]), "%.3f" % r["onnxtrain_ms"],
                       "%.3f" % r["pytorch_ms"], "%.2fx" % r["speed_ratio"], "%.1f MiB" % mib(r["onnxtrain_rss"]),
                       "%.1f MiB" % mib(r["pytorch_rss"]), "%.1fx" % r["memory_ratio"],
-                      "%.1f MiB" % mib(r["pytorch_rss"] - r["pytorch_rss_import"]),
-                      "ok" if r["loss_rel_diff"] < 1e-3 else "DIFF %.1e" % r["loss_rel_diff"]])
-    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
-    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-    print(fmt(head))
-    print("  ".join("-" * w for w in widths))
-    for l in lines:
-        print(fmt(l))
+                      "%.1f MiB" % mib(r["pytorch_rss"] - r["pytorch_rss_import"]), loss_check(r)])
+    print_grid(head, lines)
     if rows:
         base = statistics.median(r["pytorch_rss_import"] for r in rows)
         print("\nmedian of %d runs each; %d warm-up + %d timed steps per run.  speed ratio = PyTorch ms / onnxtrain ms"
               " (> 1: onnxtrain is faster); memory ratio = PyTorch peak RSS / onnxtrain peak RSS.  PyTorch's RSS "
               "includes %.0f MiB just for importing torch (the \"PyTorch RSS - import\" column is what the training "
-              "added).  loss check: the first timed step's loss agrees "
-              "(relative difference < 1e-3)." % (args.repeat, args.warmup, args.steps, mib(base)))
+              "added).  loss check: the first timed step's loss of every onnxtrain variant timed (%s) agrees with "
+              "PyTorch's (relative difference < 1e-3)." % (args.repeat, args.warmup, args.steps, mib(base),
+                                                          ", ".join(rows[0]["loss_rel_diffs"])))
+
+
+def print_compiler_table(rows):
+    head = ["model", "batch", "thr", "ops", "kernels", "arena (KiB)", "lower bound (KiB)", "arena/lower",
+            "naive (KiB)", "naive/arena", "persistent (KiB)", "fused ms", "no-fuse ms", "fusion speedup",
+            "recompute arena (KiB)", "arena saved by recompute", "recompute ms", "recompute time cost"]
+    opt = lambda fmt, v: "-" if v is None else fmt % v  # None: not timed (--no-variants) or nothing to divide by
+    pct = lambda v: opt("%.1f%%", None if v is None else 100 * v)
+    kib = lambda b: "%.1f" % (b / 1024.0)
+    lines = []
+    for r in rows:
+        p, pr = r["plan"], r["plan_recompute"]
+        lines.append([r["model"], str(r["batch"]), str(r["threads"]), str(p["ops"]), str(p["kernels"]),
+                      kib(p["arena_bytes"]), kib(p["lower_bound_bytes"]), opt("%.2fx", r["arena_lower_ratio"]),
+                      kib(p["naive_bytes"]), opt("%.2fx", r["naive_arena_ratio"]), kib(p["persistent_bytes"]),
+                      "%.3f" % r["onnxtrain_ms"], opt("%.3f", r.get("nofuse_ms")), opt("%.2fx", r["fusion_speedup"]),
+                      kib(pr["arena_bytes"]), pct(r["recompute_arena_saved"]),
+                      opt("%.3f", r.get("recompute_ms")), opt("%.2fx", r["recompute_time_cost"])])
+    print("\ncompiler")
+    print_grid(head, lines)
+    if rows:
+        print("\nthe training step as compiled, from `onnxtrain info MODEL --train --plan` with the bench runs' "
+              "options and batch (plain, and with --recompute).  ops: nodes of the training graph before fusion; "
+              "kernels: launches per optimizer step after fusion; arena: transient memory as planned; lower bound: "
+              "the most transient bytes live at once (arena/lower = 1.00x: the plan wastes nothing); naive: every "
+              "transient tensor in its own buffer (naive/arena: what planning saves); persistent: every "
+              "initializer, gradients, optimizer state.  fused / no-fuse / recompute ms: step time of bench as is, "
+              "with --no-fuse, with --recompute (timed as in the table above; \"-\": not timed, --no-variants); "
+              "fusion speedup = no-fuse ms / fused ms (> 1: fusion pays).  recompute arena: the arena with cheap "
+              "activations recomputed in the backward pass instead of kept; recompute time cost = recompute ms / "
+              "fused ms (> 1: recomputing is slower).")
 
 
 if __name__ == "__main__":

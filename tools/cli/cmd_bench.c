@@ -1,9 +1,11 @@
-/* `onnxtrain bench MODEL --train --steps K`: times training steps.  W
- * warm-up steps (compilation, first-touch of the arena, scratch re-planning)
- * are not timed; then K steps are, one by one, on synthetic batches
- * (ot_trainer_example_batch) or, with --data, on real ones from the batcher.
+/* `onnxtrain bench MODEL [--train] --steps K`: times training steps (with
+ * --train) or inference runs (without).  W warm-up steps (compilation,
+ * first-touch of the arena, scratch re-planning) are not timed; then K steps
+ * are, one by one, on synthetic batches (ot_trainer_example_batch,
+ * ot_model_example_inputs) or, with --data, on real ones from the batcher.
  * Reports the median step time with p10/p90, samples/s, achieved GFLOP/s
- * (FLOPs from ot_trainer_plan) and the process's peak resident memory. */
+ * (FLOPs from ot_trainer_plan / ot_session_plan) and the process's peak
+ * resident memory. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +14,18 @@
 #include "train.h"
 
 static const char bench_help[] =
-    "usage: onnxtrain bench MODEL --train [--steps K] [--warmup W] [options]\n"
+    "usage: onnxtrain bench MODEL [--train] [--steps K] [--warmup W] [options]\n"
     "\n"
     "Time training steps (forward, loss, backward and the optimizer update) of the\n"
-    "model: W untimed warm-up steps, then K timed ones.  Prints the median step\n"
-    "time with the 10th and 90th percentiles, samples per second (batch / median),\n"
-    "the achieved GFLOP/s (FLOPs of the compiled step / median) and the peak\n"
-    "resident memory of the process.  Parameters change as in training: the\n"
+    "model with --train, or inference runs (the graph as written) without: W\n"
+    "untimed warm-up steps, then K timed ones.  Prints the median step time with\n"
+    "the 10th and 90th percentiles, samples per second (batch / median), the\n"
+    "achieved GFLOP/s (FLOPs of the compiled step / median) and the peak resident\n"
+    "memory of the process.  With --train parameters change as in training: the\n"
     "optimizer really steps.\n"
     "\n"
     "options:\n"
-    "  --train              benchmark training steps (required: the only mode)\n"
+    "  --train              benchmark training steps (default: inference)\n"
     "  --steps K            timed steps (default 20)\n"
     "  --warmup W           untimed steps first (default 3)\n"
     "  --batch-size N       samples per step (default 32; a model whose batch axis\n"
@@ -51,7 +54,10 @@ static const char bench_help[] =
     "\n"
     "The loss, optimizer and schedule options of `train` apply (--loss, --output,\n"
     "--labels, --optimizer, --lr, --momentum, --weight-decay, --freeze, --trainable,\n"
-    "--clip-grad-norm, ...; see 'onnxtrain train --help').\n"
+    "--clip-grad-norm, ...; see 'onnxtrain train --help').  Without --train only\n"
+    "--steps, --warmup, --batch-size, --dim, --data (model inputs only), --seed,\n"
+    "--no-shuffle, the data-reading options, --threads, --json, --no-fuse and -q\n"
+    "apply; the others are refused.\n"
     "\n"
     "exit status: 0 success, 1 the model or a step failed, 2 bad command line\n";
 
@@ -97,6 +103,7 @@ typedef struct bench_src {
     ot_dataset *ds;
     cli_binding bd;
     ot_batcher *b;
+    int n_outputs; /* inference: tensors each run returns */
 } bench_src;
 
 static void src_free(bench_src *s) {
@@ -107,13 +114,20 @@ static void src_free(bench_src *s) {
     ot_dataset_free(s->ds);
 }
 
+/* t NULL: inference, the model's inputs only. */
 static int src_open(const cli_train_cfg *c, const bench_opts *o, ot_model *m, ot_trainer *t, bench_src *s) {
+    s->n_outputs = ot_model_output_count(m);
     if (!c->n_data) {
-        if (ot_trainer_example_batch(t, c->batch_size, o->dims.n, o->dims.names, o->dims.values, &s->example,
-                                     &s->n_example) != OT_OK)
-            return cli_fail_lib();
+        ot_status st = t ? ot_trainer_example_batch(t, c->batch_size, o->dims.n, o->dims.names, o->dims.values,
+                                                    &s->example, &s->n_example)
+                         : ot_model_example_inputs(m, c->batch_size, o->dims.n, o->dims.names, o->dims.values,
+                                                   &s->example, &s->n_example);
+        if (st != OT_OK) return cli_fail_lib();
         if (s->n_example > 64) return cli_fail("more than 64 model inputs");
-        for (int i = 0; i < s->n_example; i++) s->names[i] = ot_trainer_binding_name(t, i);
+        for (int i = 0; i < s->n_example; i++) {
+            ot_value_info v;
+            s->names[i] = t ? ot_trainer_binding_name(t, i) : ot_model_input(m, i, &v) == OT_OK ? v.name : NULL;
+        }
         return CLI_OK;
     }
     int rc = cli_data_load(c, "--data", c->data, c->n_data, &s->ds);
@@ -128,24 +142,43 @@ static int src_open(const cli_train_cfg *c, const bench_opts *o, ot_model *m, ot
     return CLI_OK;
 }
 
-/* One optimizer step of `accumulate` micro-batches; *rows: samples used. */
-static int one_step(const cli_train_cfg *c, ot_trainer *t, bench_src *s, double *loss, int64_t *rows) {
+/* The next micro-batch: the synthetic one again, or the batcher's next. */
+static int next_batch(bench_src *s, ot_tensor ***batch, const char *const **names, int *n, int64_t *rows) {
+    *batch = s->example;
+    *names = s->names;
+    *n = s->n_example;
+    *rows = s->n_example && ot_tensor_rank(s->example[0]) > 0 ? ot_tensor_dims(s->example[0])[0] : 1;
+    if (s->b) {
+        if (ot_batcher_fetch(s->b, batch, rows, NULL) != OT_OK) return cli_fail_lib();
+        *names = s->bd.names;
+        *n = s->bd.n;
+    }
+    return CLI_OK;
+}
+
+/* One timed unit: with a trainer, an optimizer step of `accumulate`
+   micro-batches (*loss: their mean loss); else one inference run (*loss NaN).
+   *rows: samples used. */
+static int one_step(const cli_train_cfg *c, ot_trainer *t, ot_session *sess, bench_src *s, double *loss, int64_t *rows) {
     double sum = 0;
     *rows = 0;
-    for (int64_t j = 0; j < c->accumulate; j++) {
-        ot_tensor **batch = s->example;
-        const char *const *names = s->names;
-        int n = s->n_example;
-        int64_t r = s->n_example && ot_tensor_rank(s->example[0]) > 0 ? ot_tensor_dims(s->example[0])[0] : 1;
-        if (s->b) {
-            if (ot_batcher_fetch(s->b, &batch, &r, NULL) != OT_OK) return cli_fail_lib();
-            names = s->bd.names;
-            n = s->bd.n;
+    for (int64_t j = 0; j < (t ? c->accumulate : 1); j++) {
+        ot_tensor **batch, **outs;
+        const char *const *names;
+        int n;
+        int64_t r;
+        if (next_batch(s, &batch, &names, &n, &r)) return CLI_FAIL;
+        *rows += r;
+        if (!t) {
+            if (ot_session_run(sess, n, names, batch, &outs) != OT_OK) return cli_fail_lib();
+            for (int k = 0; k < s->n_outputs; k++) ot_tensor_free(outs[k]);
+            ot_free_array(outs);
+            *loss = NAN;
+            return CLI_OK;
         }
         double l;
         if (ot_trainer_accumulate(t, n, names, batch, 1.0 / (double)c->accumulate, &l) != OT_OK) return cli_fail_lib();
         sum += l;
-        *rows += r;
     }
     if (ot_trainer_update(t, NULL) != OT_OK) return cli_fail_lib();
     *loss = sum / (double)c->accumulate;
@@ -218,26 +251,30 @@ static void print_result(const cli_train_cfg *c, const bench_opts *o, const benc
     if (c->json) {
         printf("{\"model\": ");
         cli_json_string(stdout, c->model);
+        printf(", \"mode\": \"%s\"", o->train ? "train" : "inference");
         printf(", \"batch\": %lld, \"accumulate\": %lld, \"steps\": %lld, \"warmup\": %lld, \"threads\": %lld, "
                "\"fused\": %s, \"recompute\": %s, "
                "\"step_ms_median\": %.6f, \"step_ms_p10\": %.6f, \"step_ms_p90\": %.6f, \"step_ms_mean\": %.6f, "
                "\"step_ms_min\": %.6f, \"samples_per_s\": %.6g, \"gflops\": %.6g, \"flops_per_step\": %.17g, "
                "\"peak_rss_bytes\": %llu, \"ops\": %lld, \"kernels\": %lld, \"arena_bytes\": %llu, "
-               "\"persistent_bytes\": %llu, \"loss_first\": %.9g, \"loss_last\": %.9g, \"data\": %s}\n",
+               "\"persistent_bytes\": %llu, ",
                (long long)r->batch, (long long)c->accumulate, (long long)c->steps, (long long)o->warmup,
                (long long)c->threads, c->o.no_fuse ? "false" : "true",
                c->o.recompute ? "true" : "false", r->median * 1e3, r->p10 * 1e3, r->p90 * 1e3, r->mean * 1e3, r->min * 1e3, sps,
                gflops, r->plan.flops * (double)c->accumulate, (unsigned long long)r->peak_rss, (long long)r->plan.ops,
                (long long)r->plan.kernels, (unsigned long long)r->plan.arena_bytes,
-               (unsigned long long)r->plan.persistent_bytes, r->loss_first, r->loss_last,
-               c->n_data ? "\"files\"" : "\"synthetic\"");
+               (unsigned long long)r->plan.persistent_bytes);
+        if (o->train) printf("\"loss_first\": %.9g, \"loss_last\": %.9g", r->loss_first, r->loss_last);
+        else printf("\"loss_first\": null, \"loss_last\": null");
+        printf(", \"data\": %s}\n", c->n_data ? "\"files\"" : "\"synthetic\"");
         return;
     }
     printf("model: ");
     cli_put_text(stdout, c->model);
     char threads[32];
     snprintf(threads, sizeof threads, "%lld", (long long)c->threads);
-    printf("\nbatch %lld%s, %lld timed steps after %lld warm-up, %s data, threads: %s%s%s\n", (long long)r->batch,
+    printf("\n%s, batch %lld%s, %lld timed steps after %lld warm-up, %s data, threads: %s%s%s\n",
+           o->train ? "training" : "inference", (long long)r->batch,
            c->accumulate > 1 ? " (accumulated)" : "", (long long)c->steps, (long long)o->warmup,
            c->n_data ? "file" : "synthetic", c->threads ? threads : "one per core", c->o.no_fuse ? ", not fused" : "",
            c->o.recompute ? ", recomputing" : "");
@@ -249,22 +286,32 @@ static void print_result(const cli_train_cfg *c, const bench_opts *o, const benc
     printf("memory:      peak RSS %.1f MiB  (arena %.2f MiB, persistent %.2f MiB)\n",
            (double)r->peak_rss / (1024.0 * 1024.0), (double)r->plan.arena_bytes / (1024.0 * 1024.0),
            (double)r->plan.persistent_bytes / (1024.0 * 1024.0));
-    printf("loss:        %.6g -> %.6g\n", r->loss_first, r->loss_last);
+    if (o->train) printf("loss:        %.6g -> %.6g\n", r->loss_first, r->loss_last);
 }
 
 static int bench_run(cli_train_cfg *c, bench_opts *o) {
     ot_model *m = NULL;
     ot_trainer *t = NULL;
+    ot_session *sess = NULL;
     bench_src src;
     memset(&src, 0, sizeof src);
     double *times = NULL;
     int rc = CLI_OK;
     if (ot_model_load(c->model, &m) != OT_OK) return cli_fail_lib();
     c->o.total_steps = o->warmup + c->steps;
-    ot_status s = ot_trainer_create(m, &c->o, &t);
-    if (s != OT_OK) {
-        rc = cli_trainer_create_failed(c, s);
-        goto out;
+    if (o->train) {
+        ot_status s = ot_trainer_create(m, &c->o, &t);
+        if (s != OT_OK) {
+            rc = cli_trainer_create_failed(c, s);
+            goto out;
+        }
+    } else {
+        ot_session_options so = {(int)c->threads, c->o.no_fuse};
+        if (ot_session_create(m, &so, &sess) != OT_OK) {
+            rc = cli_fail_lib();
+            goto out;
+        }
+        c->o.loss = OT_LOSS_OUTPUT; /* --data binds the model's inputs only */
     }
     if ((rc = src_open(c, o, m, t, &src))) goto out;
     if ((rc = dims_from_batch(m, &src, &o->dims))) goto out;
@@ -273,10 +320,10 @@ static int bench_run(cli_train_cfg *c, bench_opts *o) {
     double loss;
     int64_t rows;
     for (int64_t i = 0; i < o->warmup; i++)
-        if ((rc = one_step(c, t, &src, &loss, &rows))) goto out;
+        if ((rc = one_step(c, t, sess, &src, &loss, &rows))) goto out;
     /* After the warm-up: the plan is the program the steps run, re-planned
        for the scratch its kernels measured. */
-    if (ot_trainer_plan(t, c->batch_size, o->dims.n, o->dims.names, o->dims.values, NULL, &r.plan) != OT_OK) {
+    if (t && ot_trainer_plan(t, c->batch_size, o->dims.n, o->dims.names, o->dims.values, NULL, &r.plan) != OT_OK) {
         rc = cli_fail_lib();
         goto out;
     }
@@ -286,7 +333,7 @@ static int bench_run(cli_train_cfg *c, bench_opts *o) {
     }
     for (int64_t i = 0; i < c->steps; i++) {
         double t0 = cli_now();
-        if ((rc = one_step(c, t, &src, &loss, &rows))) goto out;
+        if ((rc = one_step(c, t, sess, &src, &loss, &rows))) goto out;
         times[i] = cli_now() - t0;
         if (i == 0) r.loss_first = loss;
         r.loss_last = loss;
@@ -299,11 +346,17 @@ static int bench_run(cli_train_cfg *c, bench_opts *o) {
     r.p10 = percentile(times, c->steps, 0.1);
     r.p90 = percentile(times, c->steps, 0.9);
     r.peak_rss = peak_rss_bytes();
+    /* Inference: the program the last run used (the session compiles per input shape). */
+    if (sess && ot_session_plan(sess, &r.plan) != OT_OK) {
+        rc = cli_fail_lib();
+        goto out;
+    }
     print_result(c, o, &r);
 out:
     free(times);
     src_free(&src);
     ot_trainer_free(t);
+    ot_session_free(sess);
     ot_model_free(m);
     return rc;
 }
@@ -314,8 +367,15 @@ static int bench_main(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     o.warmup = 3;
     int rc = cli_train_parse_with(CLI_MODE_BENCH, &cli_cmd_bench, argc, argv, &c, bench_option, &o);
-    if (!rc && !o.train)
-        rc = cli_usage(argv[0], "give --train: bench times training steps (timing inference is not implemented)");
+    /* Inference runs the graph as written: a training flag would be parsed and not honoured. */
+    static const char *const inference_opts[] = {"steps", "batch-size", "data", "seed", "no-shuffle", "input-scale",
+                                                 "csv-delimiter", "label-column", "threads", "quiet", "json"};
+    for (int i = 0; !rc && !o.train && i < c.n_given; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < sizeof inference_opts / sizeof *inference_opts; k++) ok |= !strcmp(c.given[i], inference_opts[k]);
+        if (!ok) rc = cli_usage(argv[0], "--%s needs --train (without it bench times inference)", c.given[i]);
+    }
+    if (!rc && !o.train && o.recompute) rc = cli_usage(argv[0], "--recompute needs --train (without it bench times inference)");
     c.o.no_fuse = o.no_fuse;
     c.o.recompute = o.recompute;
     if (!rc) {
@@ -329,7 +389,7 @@ static int bench_main(int argc, char **argv) {
 
 const cli_command cli_cmd_bench = {
     .name = "bench",
-    .summary = "time training steps: step time, samples/s, GFLOP/s, peak memory",
+    .summary = "time training steps or inference: step time, samples/s, GFLOP/s, peak memory",
     .help = bench_help,
     .main = bench_main,
 };

@@ -63,6 +63,8 @@ typedef struct cli_train_cfg {
 
     const char *first_given;         /* the first table option on the command line (info:
                                         training flags need --train) */
+    const char *given[64];           /* the table options given (names without "--"), up to 64 */
+    int n_given;
 
     /* derived by cli_train_parse */
     ot_train_options o;              /* total_steps is filled in later */

@@ -332,6 +332,7 @@ int cli_train_parse_with(cli_mode mode, const cli_command *cmd, int argc, char *
             }
         }
         if (d && !c->first_given) c->first_given = d->name;
+        if (d && c->n_given < 64) c->given[c->n_given++] = d->name;
         if (!d) {
             if (other) return cli_usage(a.cmd, "option '%s' does not apply to '%s'", a.opt, a.cmd);
             return cli_usage(a.cmd, "unknown option '%s'", a.opt);
