@@ -426,9 +426,9 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
-    bad = sorted("%s (%s)" % (r["model"], v) for r in rows for v, d in r["loss_rel_diffs"].items() if not d < 1e-3)
+    bad = sorted(set("%s (%s)" % (r["model"], v) for r in rows for v, d in r["loss_rel_diffs"].items() if not d < 1e-3))
     if bad:
-        print("WARNING: first timed loss differs by more than 1e-3 (relative) for: %s" % ", ".join(sorted(set(bad))))
+        print("WARNING: first timed loss differs by more than 1e-3 (relative) for: %s" % ", ".join(bad))
     mismatch = sorted(set(m for r in rows for m in r["plan_mismatch"]))
     if mismatch:
         print("WARNING: bench ran another step than info planned: %s" % "; ".join(mismatch))
