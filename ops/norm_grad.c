@@ -44,6 +44,12 @@ static ot_status ot_like_x(const ot_kctx *c, int i, const char *name) {
     return OT_OK;
 }
 
+/* Infer: declares the scratch of ot_dy_or_zeros (when dY is absent) so the
+   planner reserves it from the first run instead of re-planning after it. */
+static void ot_request_dy_zeros(const ot_kctx *c, int i) {
+    if (!ot_in(c, i)) ot_workspace_request(ot_tensor_nbytes(ot_in(c, 0)) ? ot_tensor_nbytes(ot_in(c, 0)) : 1);
+}
+
 /* dY, or zeros when it is absent (only a statistics output had a gradient). */
 static ot_status ot_dy_or_zeros(const ot_kctx *c, int i, const void **dy, void **own) {
     *own = NULL;
@@ -107,6 +113,8 @@ ot_status ot_bn_grad_op_infer(ot_kctx *c) {
         ot_set_out(c, 3, ot_in(c, 2)->dtype, 1, &C);
         ot_set_out(c, 4, ot_in(c, 3)->dtype, 1, &C);
     }
+    ot_workspace_request(sizeof(double) * (size_t)(9 * C + 1)); /* ot_bn_grad_op_cpu's per-channel sums */
+    ot_request_dy_zeros(c, 4);
     return OT_OK;
 }
 
@@ -174,6 +182,12 @@ ot_status ot_ln_grad_op_parse(const ot_node *n, int64_t opset, void *attrs) {
     return ot_flag_attr(n, "rms", &a->rms);
 }
 
+/* Doubles of ot_ln_grad_op_cpu's scratch: per block partial dScale/dB sums, then the totals. */
+static size_t ot_ln_grad_partials(int64_t rows, int64_t D, int64_t P, int64_t Pb) {
+    int nblk = ot_cpu_layer_norm_grad_blocks(rows, D, P, Pb);
+    return (size_t)nblk * (size_t)(P + Pb) + (size_t)(P + Pb) + 1;
+}
+
 static ot_status ot_ln_grad_check(ot_kctx *c, int64_t *rows, int64_t *D, int64_t *P, int64_t *Pb) {
     const ot_norm_attrs *a = c->attrs;
     int axis;
@@ -198,6 +212,8 @@ ot_status ot_ln_grad_op_infer(ot_kctx *c) {
     ot_set_out(c, 0, x->dtype, x->rank, x->dims);
     ot_set_out(c, 1, s->dtype, s->rank, s->dims);
     if (b) ot_set_out(c, 2, b->dtype, b->rank, b->dims);
+    ot_workspace_request(sizeof(double) * ot_ln_grad_partials(rows, D, P, Pb));
+    ot_request_dy_zeros(c, 3);
     return OT_OK;
 }
 
@@ -207,7 +223,7 @@ ot_status ot_ln_grad_op_cpu(ot_kctx *c) {
     OT_TRY(ot_ln_grad_check(c, &rows, &D, &P, &Pb));
     const ot_tensor *x = ot_in(c, 0), *dm = ot_in(c, 4), *di = ot_in(c, 5);
     int nblk = ot_cpu_layer_norm_grad_blocks(rows, D, P, Pb);
-    size_t n = (size_t)nblk * (size_t)(P + Pb) + (size_t)(P + Pb) + 1;
+    size_t n = ot_ln_grad_partials(rows, D, P, Pb);
     double *buf = ot_workspace_alloc(sizeof(double) * n);
     if (!buf) return ot_op_error(c, OT_ERR_NOMEM, "out of memory for %zu partial sums", n);
     const void *dy;
@@ -275,6 +291,7 @@ ot_status ot_gn_grad_op_infer(ot_kctx *c) {
     ot_set_out(c, 0, x->dtype, x->rank, x->dims);
     ot_set_out(c, 1, x->dtype, 1, &K);
     ot_set_out(c, 2, x->dtype, 1, &K);
+    ot_workspace_request(sizeof(double) * (size_t)(2 * N * K + 2 * K + 1)); /* ot_gn_grad_op_cpu's sums */
     return OT_OK;
 }
 
