@@ -54,14 +54,7 @@ static ot_status ot_session_fused_graph(const ot_session *s, ot_tensor *const *o
     ot_compile_options opt = {0};
     ot_graph *g = NULL;
     *out = NULL;
-    OT_TRY(ot_graph_clone(s->model->graph, NULL, &g));
-    for (int v = 0; v < g->n_values; v++) { /* share the model's initializer bytes */
-        ot_tensor *t = g->values[v].init;
-        if (!t) continue;
-        if (t->owns) ot_free(t->data);
-        t->data = s->model->graph->values[v].init->data;
-        t->owns = false;
-    }
+    OT_TRY(ot_graph_clone_sharing(s->model->graph, &g)); /* the model's weights, not a copy */
     if (ot_graph_infer_shapes(g, ordered, &opt)) {
         ot_error_clear();
         ot_graph_free(g);

@@ -14,7 +14,31 @@ static char *ot_dup_or_null(const char *s, bool *fail) {
     return d;
 }
 
+/* A tensor describing t whose bytes are t's (not owned): freeing it leaves t alone. */
+static ot_status ot_tensor_alias(const ot_tensor *t, ot_tensor **out) {
+    OT_TRY(ot_tensor_new_desc(t->dtype, t->rank, t->dims, out));
+    (*out)->data = t->data;
+    (*out)->owns = false;
+    if (t->name) {
+        ot_status s = ot_tensor_set_name(*out, t->name);
+        if (s) {
+            ot_tensor_free(*out);
+            *out = NULL;
+            return s;
+        }
+    }
+    return OT_OK;
+}
+
+static ot_status ot_graph_copy(const ot_graph *src, ot_graph *parent, bool share_values, ot_graph **out);
+
 ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out) {
+    return ot_graph_copy(src, parent, false, out);
+}
+
+ot_status ot_graph_clone_sharing(const ot_graph *src, ot_graph **out) { return ot_graph_copy(src, NULL, true, out); }
+
+static ot_status ot_graph_copy(const ot_graph *src, ot_graph *parent, bool share_values, ot_graph **out) {
     ot_graph *g;
     OT_TRY(ot_graph_new(src->name, &g));
     g->parent = parent;
@@ -32,7 +56,7 @@ ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out) 
         dv->doc = ot_dup_or_null(sv->doc, &fail);
         for (int d = 0; d < OT_MAX_RANK; d++) dv->dim_params[d] = ot_dup_or_null(sv->dim_params[d], &fail);
         dv->init = NULL;
-        if (sv->init) s = ot_tensor_clone(sv->init, &dv->init);
+        if (sv->init) s = share_values ? ot_tensor_alias(sv->init, &dv->init) : ot_tensor_clone(sv->init, &dv->init);
     }
     for (int i = 0; i < src->n_nodes && !s && !fail; i++) {
         const ot_node *sn = &src->nodes[i];

@@ -140,6 +140,11 @@ ot_status ot_node_copy_attrs(ot_graph *g, int dst, int src);
 
 /* Deep copy; `parent` becomes the copy's enclosing graph (NULL at top level). */
 ot_status ot_graph_clone(const ot_graph *src, ot_graph *parent, ot_graph **out);
+/* A top-level copy whose initializer and constant values use src's bytes
+   (not owned: src must outlive the copy and keep those bytes unchanged);
+   everything else is copied.  What the trainer and sessions compile from:
+   a model's weights are never held twice. */
+ot_status ot_graph_clone_sharing(const ot_graph *src, ot_graph **out);
 
 /* Checks structure: every input defined before use, ids in range, unique
    output names.  Returns OT_ERR_PARSE with a message naming the node. */

@@ -159,7 +159,7 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
     const ot_model *m = t->model;
     int nf = ot_graph_bound_input_count(m->graph);
     bool has_labels = t->o.loss != OT_LOSS_OUTPUT;
-    OT_TRY(ot_graph_clone(m->graph, NULL, &p->g));
+    OT_TRY(ot_graph_clone_sharing(m->graph, &p->g)); /* never the model's weights twice */
     ot_graph *g = p->g;
     for (int k = 0; k < t->n_params; k++) { /* share the trainer's buffers */
         ot_tensor *init = g->values[t->params[k].value].init;
