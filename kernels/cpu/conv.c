@@ -80,8 +80,26 @@ static void next_outer(const ot_conv_geom *g, int64_t *idx) {
     }
 }
 
+/* One window row of the column matrix: ow entries, image elements
+ * src[0, hi - lo) (stride s) at [lo, hi), zeros (padding) around them.  An
+ * inline loop, not memcpy: rows are short (8 floats for a 5x5 kernel on an
+ * 12x12 map), and the calls cost more than the copies. */
+#define OT_COL_ROW(T, dst, src, lo, hi, ow, s)                                                             \
+    do {                                                                                                   \
+        for (int64_t j_ = 0; j_ < (lo); j_++) (dst)[j_] = 0;                                               \
+        if ((s) == 1) {                                                                                    \
+            _Pragma("omp simd")                                                                            \
+            for (int64_t j_ = 0; j_ < (hi) - (lo); j_++) (dst)[(lo) + j_] = (src)[j_];                     \
+        } else {                                                                                           \
+            for (int64_t j_ = 0; j_ < (hi) - (lo); j_++) (dst)[(lo) + j_] = (src)[j_ * (s)];               \
+        }                                                                                                  \
+        for (int64_t j_ = (hi); j_ < (ow); j_++) (dst)[j_] = 0;                                            \
+    } while (0)
+
 /* Window rows [o0, o1) (outer positions: all col dims but the last) of the
- * column matrix; row r of col has (o1 - o0) * col[last] entries. */
+ * column matrix; row r of col has (o1 - o0) * col[last] entries.  Images
+ * (two spatial dims) index rows directly; other ranks walk the outer dims
+ * with an odometer. */
 #define OT_IM2COL(NAME, RANGE, T)                                                                          \
     static void RANGE(const ot_conv_geom *g, int64_t channels, const T *img, int64_t o0, int64_t o1, T *col) { \
         int64_t rows = channels * g->kernel_size, ow = g->col[g->n - 1], s = g->stride[g->n - 1];           \
@@ -91,8 +109,21 @@ static void next_outer(const ot_conv_geom *g, int64_t *idx) {
             int64_t k[OT_WINDOW_MAX_DIMS], idx[OT_WINDOW_MAX_DIMS] = {0}, off, lo, hi;                     \
             const T *plane = img + row_kernel(g, r, k) * g->img_size;                                      \
             last_dim_run(g, k[g->n - 1], &off, &lo, &hi);                                                  \
-            outer_index(g, o0, idx);                                                                       \
             T *dst = col + r * ld;                                                                         \
+            if (g->n == 2) {                                                                               \
+                int64_t H = g->img[0], W = g->img[1];                                                      \
+                int64_t ih = o0 * g->stride[0] - g->pad[0] + k[0] * g->dilation[0];                        \
+                for (int64_t o = o0; o < o1; o++, dst += ow, ih += g->stride[0]) {                         \
+                    if (ih < 0 || ih >= H) {                                                               \
+                        for (int64_t j = 0; j < ow; j++) dst[j] = 0;                                       \
+                        continue;                                                                          \
+                    }                                                                                      \
+                    const T *src = plane + ih * W + off + lo * s;                                          \
+                    OT_COL_ROW(T, dst, src, lo, hi, ow, s);                                                \
+                }                                                                                          \
+                continue;                                                                                  \
+            }                                                                                              \
+            outer_index(g, o0, idx);                                                                       \
             for (int64_t o = o0; o < o1; o++, dst += ow, next_outer(g, idx)) {                             \
                 int64_t base = outer_base(g, idx, k);                                                      \
                 if (base < 0 || hi == lo) {                                                                \
@@ -100,11 +131,7 @@ static void next_outer(const ot_conv_geom *g, int64_t *idx) {
                     continue;                                                                              \
                 }                                                                                          \
                 const T *src = plane + base + off + lo * s; /* image element of window lo */               \
-                for (int64_t j = 0; j < lo; j++) dst[j] = 0;                                               \
-                if (s == 1) memcpy(dst + lo, src, sizeof(T) * (size_t)(hi - lo));                          \
-                else                                                                                       \
-                    for (int64_t j = 0; j < hi - lo; j++) dst[lo + j] = src[j * s];                        \
-                for (int64_t j = hi; j < ow; j++) dst[j] = 0;                                              \
+                OT_COL_ROW(T, dst, src, lo, hi, ow, s);                                                    \
             }                                                                                              \
         }                                                                                                  \
     }                                                                                                      \
@@ -115,7 +142,8 @@ static void next_outer(const ot_conv_geom *g, int64_t *idx) {
 OT_IM2COL(ot_im2col_f32, im2col_range_f32, float)
 OT_IM2COL(ot_im2col_f64, im2col_range_f64, double)
 
-/* Rows of one channel overlap in the image, so threads split channels. */
+/* Rows of one channel overlap in the image, so threads split channels.
+ * Images index rows directly, as in im2col. */
 #define OT_COL2IM(NAME, T)                                                                                 \
     void NAME(const ot_conv_geom *g, int64_t channels, const T *col, T *img) {                            \
         int64_t ow = g->col[g->n - 1], s = g->stride[g->n - 1];                                            \
@@ -128,9 +156,17 @@ OT_IM2COL(ot_im2col_f64, im2col_range_f64, double)
                 row_kernel(g, r, k);                                                                       \
                 last_dim_run(g, k[g->n - 1], &off, &lo, &hi);                                              \
                 const T *src = col + r * g->col_size;                                                      \
+                if (hi == lo) continue;                                                                    \
+                int64_t ih = k[0] * g->dilation[0] - g->pad[0];                                            \
                 for (int64_t o = 0; o < outer; o++, src += ow, next_outer(g, idx)) {                       \
-                    int64_t base = outer_base(g, idx, k);                                                  \
-                    if (base < 0 || hi == lo) continue;                                                    \
+                    int64_t base;                                                                          \
+                    if (g->n == 2) { /* no odometer: row o of the map */                                   \
+                        base = ih >= 0 && ih < g->img[0] ? ih * g->img[1] : -1;                            \
+                        ih += g->stride[0];                                                                \
+                    } else {                                                                               \
+                        base = outer_base(g, idx, k);                                                      \
+                    }                                                                                      \
+                    if (base < 0) continue;                                                                \
                     T *dst = plane + base + off + lo * s;                                                  \
                     if (s == 1) {                                                                          \
                         _Pragma("omp simd")                                                                \

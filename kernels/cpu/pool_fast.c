@@ -43,21 +43,39 @@ void ot_maxpool2x2_grad_f32(const ot_window *w, int64_t NC, const float *x, cons
         for (int64_t oh = 0; oh < OH; oh++) {
             const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
             float *d0 = dp + 2 * oh * W, *d1 = d0 + W;
-            for (int64_t ow = 0; ow < OW; ow++) {
-                float v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-                int k = 0;
-                for (int t = 1; t < 4; t++) /* first maximum in scan order */
-                    if (v[t] > v[k]) k = t;
-                for (int t = 0; t < 4; t++) /* a NaN wins: the first one */
-                    if (v[t] != v[t]) {
-                        k = t;
-                        break;
-                    }
-                float g = gp[oh * OW + ow];
-                d0[2 * ow] = k == 0 ? g : 0.0f;
-                d0[2 * ow + 1] = k == 1 ? g : 0.0f;
-                d1[2 * ow] = k == 2 ? g : 0.0f;
-                d1[2 * ow + 1] = k == 3 ? g : 0.0f;
+            /* Selects, not branches: which element of a window is largest is
+               data, and mispredicted branches made this loop cost as much as
+               the forward convolution.  A row holding a NaN (rare) takes the
+               scalar rule: the first NaN gets the gradient. */
+            bool nan = false;
+            for (int64_t j = 0; j < 2 * OW; j++) nan |= (r0[j] != r0[j]) | (r1[j] != r1[j]);
+            const float *gr = gp + oh * OW;
+            if (!nan) {
+#pragma omp simd
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1], g = gr[ow];
+                    float m = b > a ? b : a;
+                    m = c > m ? c : m;
+                    m = d > m ? d : m;
+                    bool e0 = a == m, e1 = !e0 && b == m, e2 = !e0 && !e1 && c == m, e3 = !e0 && !e1 && !e2;
+                    d0[2 * ow] = e0 ? g : 0.0f;
+                    d0[2 * ow + 1] = e1 ? g : 0.0f;
+                    d1[2 * ow] = e2 ? g : 0.0f;
+                    d1[2 * ow + 1] = e3 ? g : 0.0f;
+                }
+            } else {
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    float v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+                    int k = 0;
+                    for (int t = 1; t < 4; t++) /* the first maximum in scan order */
+                        if (v[t] > v[k]) k = t;
+                    for (int t = 0; t < 4; t++) /* a NaN wins: the first one */
+                        if (v[t] != v[t]) {
+                            k = t;
+                            break;
+                        }
+                    for (int t = 0; t < 4; t++) (t < 2 ? d0 : d1)[2 * ow + (t & 1)] = k == t ? gr[ow] : 0.0f;
+                }
             }
             if (W & 1) d0[W - 1] = d1[W - 1] = 0.0f; /* the column no window covers */
         }
