@@ -16,7 +16,10 @@
     OT_FAMILY(shape)       \
     OT_FAMILY(indexing)    \
     OT_FAMILY(fused)       \
-    OT_FAMILY(optimizer)
+    OT_FAMILY(optimizer)   \
+    OT_FAMILY(attention)   \
+    OT_FAMILY(resize)      \
+    OT_FAMILY(rnn)
 
 #define OT_FAMILY(x) extern const ot_op_def ot_ops_##x[]; extern const int ot_ops_##x##_count;
 OT_FAMILIES
