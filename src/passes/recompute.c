@@ -61,7 +61,8 @@ static ot_status rc_analyse(rc_ctx *c) {
     for (int o = 0; o < g->n_outputs; o++) c->kept[g->outputs[o]] = true;
     for (int i = 0; i < c->n_fwd; i++) {
         const ot_node *n = &g->nodes[i];
-        /* A node without inputs (Constant) is folded at compile time: as good as kept. */
+        /* A node without inputs (Constant, folded at compile time; a random
+           generator, run once per step) is a leaf a clone may read. */
         if (n->n_inputs == 0) {
             for (int k = 0; k < n->n_outputs; k++)
                 if (n->outputs[k] >= 0) c->kept[n->outputs[k]] = true;
