@@ -274,6 +274,8 @@ typedef struct ot_plan_summary {
     double flops;               /* floating-point operations per step (2 per multiply-add) */
     int64_t recomputed_ops;     /* --recompute: forward nodes run again in the backward pass */
     uint64_t released_bytes;    /* --recompute: forward activations no longer kept for the backward pass */
+    uint64_t unscheduled_peak_bytes; /* the lower bound with the steps in the graph's order: the peak
+                                        without the memory-aware schedule */
 } ot_plan_summary;
 
 /* Compiles (or reuses) the training program for `batch` synthetic samples and

@@ -147,6 +147,7 @@ ot_status ot_session_plan(const ot_session *s, ot_plan_summary *out) {
     out->kernels = p->n_steps;
     out->arena_bytes = p->plan.arena_bytes;
     out->lower_bound_bytes = p->plan.lower_bound_bytes;
+    out->unscheduled_peak_bytes = p->plan.lower_bound_unscheduled_bytes;
     out->naive_bytes = p->plan.naive_bytes;
     for (int v = 0; v < p->n_slots; v++) /* weights and folded constants: read, never planned */
         if (p->kinds[v] == OT_SLOT_CONST || p->kinds[v] == OT_SLOT_PARAM) out->persistent_bytes += ot_tensor_nbytes(&p->slots[v]);

@@ -194,6 +194,7 @@ ot_status ot_trainer_plan(ot_trainer *t, int64_t batch, int n_dims, const char *
         out->kernels = ot_kernel_count(t, tp);
         out->arena_bytes = p->plan.arena_bytes;
         out->lower_bound_bytes = p->plan.lower_bound_bytes;
+        out->unscheduled_peak_bytes = p->plan.lower_bound_unscheduled_bytes;
         out->naive_bytes = p->plan.naive_bytes;
         out->persistent_bytes = ot_persistent_bytes(t, tp);
         out->recomputed_ops = tp->recompute.nodes_cloned;

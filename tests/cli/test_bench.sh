@@ -176,6 +176,7 @@ if expect_rc "info --train --plan --json" 0 info "$MLP" --train --plan --json --
     check "info --plan: arena >= lower bound" ge "$(num arena_bytes)" "$(num lower_bound_bytes)"
     check "info --plan: naive >= lower bound" ge "$(num naive_bytes)" "$(num lower_bound_bytes)"
     check "info --plan: lower bound > 0" gt0 "$(num lower_bound_bytes)"
+    check "info --plan: the unscheduled peak is no lower" ge "$(num unscheduled_peak_bytes)" "$(num lower_bound_bytes)"
     # adam with the update inside the step: parameters and two moments, 3 x 1684 bytes
     # (gradients are transient there: they die at their update)
     check "info --plan: persistent bytes (adam)" test "$(num persistent_bytes)" = $((3 * 1684))
@@ -194,7 +195,7 @@ fi
 if expect_rc "info --train --plan (text)" 0 info "$MLP" --train --plan --optimizer sgd --lr 0.1; then
     check "info --plan: MiB" grep -q '^  arena .* bytes (.* MiB)' "$S/out"
     check "info --plan: persistent (sgd: parameters only)" grep -q "^  persistent *$((1 * 1684)) bytes" "$S/out"
-    for k in ops kernels 'lower bound' naive flops; do check "info --plan: $k line" grep -q "^  $k " "$S/out"; done
+    for k in ops kernels 'lower bound' unscheduled naive flops; do check "info --plan: $k line" grep -q "^  $k " "$S/out"; done
 fi
 if expect_rc "info --train --dump" 0 info "$MLP" --train --dump dump.onnx --batch-size 3; then
     if expect_rc "info reads the dumped training graph" 0 info dump.onnx; then

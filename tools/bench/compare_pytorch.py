@@ -227,7 +227,7 @@ VARIANTS = [("fused", "onnxtrain", []), ("no-fuse", "nofuse", ["--no-fuse"]),
 
 # What `info --train --plan --json` says about the compiled step.
 PLAN_KEYS = ["ops", "kernels", "arena_bytes", "lower_bound_bytes", "naive_bytes", "persistent_bytes",
-             "recomputed_ops", "released_bytes"]
+             "recomputed_ops", "released_bytes", "unscheduled_peak_bytes"]
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +519,7 @@ def print_table(rows, args):
 
 def print_compiler_table(rows):
     head = ["model", "batch", "thr", "ops", "kernels", "arena (KiB)", "lower bound (KiB)", "arena/lower",
-            "naive (KiB)", "naive/arena", "persistent (KiB)", "fused ms", "no-fuse ms", "fusion speedup",
+            "unscheduled peak (KiB)", "naive (KiB)", "naive/arena", "persistent (KiB)", "fused ms", "no-fuse ms", "fusion speedup",
             "recompute arena (KiB)", "arena saved by recompute", "recompute ms", "recompute time cost"]
     opt = lambda fmt, v: "-" if v is None else fmt % v  # None: not timed (--no-variants) or nothing to divide by
     pct = lambda v: opt("%.1f%%", None if v is None else 100 * v)
@@ -529,7 +529,7 @@ def print_compiler_table(rows):
         p, pr = r["plan"], r["plan_recompute"]
         lines.append([r["model"], str(r["batch"]), str(r["threads"]), str(p["ops"]), str(p["kernels"]),
                       kib(p["arena_bytes"]), kib(p["lower_bound_bytes"]), opt("%.2fx", r["arena_lower_ratio"]),
-                      kib(p["naive_bytes"]), opt("%.2fx", r["naive_arena_ratio"]), kib(p["persistent_bytes"]),
+                      kib(p["unscheduled_peak_bytes"]), kib(p["naive_bytes"]), opt("%.2fx", r["naive_arena_ratio"]), kib(p["persistent_bytes"]),
                       "%.3f" % r["onnxtrain_ms"], opt("%.3f", r.get("nofuse_ms")), opt("%.2fx", r["fusion_speedup"]),
                       kib(pr["arena_bytes"]), pct(r["recompute_arena_saved"]),
                       opt("%.3f", r.get("recompute_ms")), opt("%.2fx", r["recompute_time_cost"])])
@@ -539,7 +539,8 @@ def print_compiler_table(rows):
         print("\nthe training step as compiled, from `onnxtrain info MODEL --train --plan` with the bench runs' "
               "options and batch (plain, and with --recompute).  ops: nodes of the training graph before fusion; "
               "kernels: launches per optimizer step after fusion; arena: transient memory as planned; lower bound: "
-              "the most transient bytes live at once (arena/lower = 1.00x: the plan wastes nothing); naive: every "
+              "the most transient bytes live at once (arena/lower = 1.00x: the plan wastes nothing); unscheduled peak: the "
+              "same with the steps in the graph's order, without the memory-aware schedule; naive: every "
               "transient tensor in its own buffer (naive/arena: what planning saves); persistent: every "
               "initializer, gradients, optimizer state.  fused / no-fuse / recompute ms: step time of bench as is, "
               "with --no-fuse, with --recompute (timed as in the table above; \"-\": not timed, --no-variants); "

@@ -501,6 +501,7 @@ static int print_train_text(const char *path, const ot_model *m, const ot_traine
                c->o.clip_grad_norm > 0 ? " (with clipping, outside the program)" : "");
         print_bytes_line("arena", ps->arena_bytes, "every transient tensor, planned");
         print_bytes_line("lower bound", ps->lower_bound_bytes, "most transient bytes live at once");
+        print_bytes_line("unscheduled", ps->unscheduled_peak_bytes, "the same in the graph's order (no memory-aware schedule)");
         print_bytes_line("naive", ps->naive_bytes, "every transient tensor in its own buffer");
         print_bytes_line("persistent", ps->persistent_bytes, "parameters, statistics, gradients, optimizer state");
         printf("  %-12s %.4g per step (%.3f GFLOP)\n", "flops", ps->flops, ps->flops / 1e9);
@@ -575,12 +576,12 @@ static int print_train_json(const char *path, const ot_model *m, const ot_traine
     if (io->plan && planned)
         printf(", \"ops\": %lld, \"kernels\": %lld, \"arena_bytes\": %llu, \"lower_bound_bytes\": %llu, "
                "\"naive_bytes\": %llu, \"persistent_bytes\": %llu, \"flops\": %.17g, \"fused\": %s, "
-               "\"recompute\": %s, \"recomputed_ops\": %lld, \"released_bytes\": %llu",
+               "\"recompute\": %s, \"recomputed_ops\": %lld, \"released_bytes\": %llu, \"unscheduled_peak_bytes\": %llu",
                (long long)ps->ops, (long long)ps->kernels, (unsigned long long)ps->arena_bytes,
                (unsigned long long)ps->lower_bound_bytes, (unsigned long long)ps->naive_bytes,
                (unsigned long long)ps->persistent_bytes, ps->flops, c->o.no_fuse ? "false" : "true",
                c->o.recompute ? "true" : "false", (long long)ps->recomputed_ops,
-               (unsigned long long)ps->released_bytes);
+               (unsigned long long)ps->released_bytes, (unsigned long long)ps->unscheduled_peak_bytes);
     if (io->plan_svg && planned) {
         printf(", \"plan_svg\": ");
         cli_json_string(stdout, io->plan_svg);
