@@ -74,6 +74,10 @@ typedef struct ot_op_def {
     /* Gradient rule (ops/grad.h); NULL: the op is not differentiable here
        (autodiff reports it when a gradient must flow through it). */
     ot_status (*grad)(struct ot_grad_ctx *g);
+    /* Bit k: input k never carries a gradient and decides shapes or sizes
+       (Resize scales, Range bounds).  A float initializer feeding only such
+       inputs is not trained, so its value stays known when compiling. */
+    unsigned no_grad_inputs;
 } ot_op_def;
 
 /* Registry (ops/registry.c).  Lookup is by domain ("" == "ai.onnx") and name. */

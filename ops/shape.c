@@ -353,9 +353,9 @@ const ot_op_def ot_ops_shape[] = {
     {"ConstantOfShape", "", 9, OT_SHAPE_MAX_OPSET, 1, 1, 1, 1, "value", 0, ot_constant_of_shape_parse, ot_constant_of_shape_infer,
      ot_constant_of_shape_cpu, 0, "value: bool, integers, float16/bfloat16/float/double"},
     {"Range", "", 11, OT_SHAPE_MAX_OPSET, 3, 3, 1, 1, "stash_type", sizeof(ot_range_attrs), ot_range_parse,
-     ot_range_infer, ot_range_cpu, 0, "float, double, int16, int32, int64, float16, bfloat16"},
+     ot_range_infer, ot_range_cpu, 0, "float, double, int16, int32, int64, float16, bfloat16", NULL, 0x7},
     {"OneHot", "", 9, OT_SHAPE_MAX_OPSET, 3, 3, 1, 1, "axis", sizeof(ot_axis_attrs), ot_onehot_parse, ot_onehot_infer,
-     ot_onehot_cpu, 0, "indices/depth: numeric; values: " OT_ANY},
+     ot_onehot_cpu, 0, "indices/depth: numeric; values: " OT_ANY, NULL, 0x2},
     /* Backward ops (shape_grad_ops.c documents their inputs and attributes). */
     {"SliceGrad", OT_DOMAIN_TRAIN, 1, 1, 1, 5, 1, 1, "shape,starts,ends,axes", sizeof(ot_slice_grad_attrs),
      ot_slice_grad_parse, ot_slice_grad_infer, ot_slice_grad_cpu, 0, OT_ANY},

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../../ops/op.h"
 #include "../core/alloc.h"
 #include "trainer.h"
 
@@ -46,7 +47,8 @@ static bool ot_all_finite(const ot_tensor *t) {
     return true;
 }
 
-/* Values reachable backwards from the loss output through any node. */
+/* Values reachable backwards from the loss output through inputs that may
+   carry a gradient. */
 static char *ot_reaching(const ot_graph *g, int out) {
     char *r = ot_calloc((size_t)g->n_values + 1, 1);
     if (!r) return NULL;
@@ -57,10 +59,11 @@ static char *ot_reaching(const ot_graph *g, int out) {
         for (int k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] >= 0 && r[n->outputs[k]]) any = true;
         if (!any) continue;
+        const ot_op_def *d = ot_op_resolve(n->domain, n->op_type, ot_graph_opset(g, n->domain));
         /* Shape-only consumers pass no gradient to their input. */
-        if (!strcmp(n->op_type, "Shape") || !strcmp(n->op_type, "Size")) continue;
+        if (d && (d->traits & OT_TRAIT_SHAPE_ONLY)) continue;
         for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0) r[n->inputs[k]] = 1;
+            if (n->inputs[k] >= 0 && !(d && k < 32 && (d->no_grad_inputs >> k & 1u))) r[n->inputs[k]] = 1;
     }
     return r;
 }
