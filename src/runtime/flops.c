@@ -21,7 +21,9 @@
  *                         the same sides as their forward)
  *   Einsum                the product of every label's size, x2 with more
  *                         than one operand (a naive loop nest)
- *   FusedElementwise      |largest output| per instruction and reduction */
+ *   FusedElementwise      |largest output| per instruction and reduction
+ *   Attention             Q K^T and P V: 2 * (|Q| + |Y|) * T, T the keys (with the past ones)
+ *   AttentionGrad         P recomputed, then dP, dV, dQ, dK: 2 * (3 |Q| + 2 |dY|) * T */
 
 static const ot_tensor *ot_slot(const ot_program *p, const int *ids, int n, int k) {
     return k < n && ids[k] >= 0 ? &p->slots[ids[k]] : NULL;
@@ -127,6 +129,25 @@ static double ot_flops_einsum(const ot_program *p, const ot_step *st) {
     return (st->n_in > 1 ? 2.0 : 1.0) * n;
 }
 
+/* Keys attended to: K's sequence (B, Hkv, T, D) or (B, T, Hkv * D), plus the
+   past cache's (B, Hkv, P, D). */
+static double ot_attention_keys(const ot_tensor *k, const ot_tensor *past) {
+    double t = !k ? 0 : k->rank == 4 ? (double)k->dims[2] : k->rank == 3 ? (double)k->dims[1] : 0;
+    return t + (past && past->rank == 4 ? (double)past->dims[2] : 0);
+}
+
+static double ot_flops_attention(const ot_program *p, const ot_step *st) {
+    const ot_tensor *q = ot_slot(p, st->in, st->n_in, 0), *y = ot_slot(p, st->out, st->n_out, 0);
+    double t = ot_attention_keys(ot_slot(p, st->in, st->n_in, 1), ot_slot(p, st->in, st->n_in, 4));
+    return 2.0 * (ot_numel_d(q) + ot_numel_d(y)) * t;
+}
+
+static double ot_flops_attention_grad(const ot_program *p, const ot_step *st) {
+    const ot_tensor *dy = ot_slot(p, st->in, st->n_in, 0), *q = ot_slot(p, st->in, st->n_in, 1);
+    double t = ot_attention_keys(ot_slot(p, st->in, st->n_in, 2), ot_slot(p, st->in, st->n_in, 5));
+    return 2.0 * (3.0 * ot_numel_d(q) + 2.0 * (dy ? ot_numel_d(dy) : ot_numel_d(q))) * t;
+}
+
 static const struct {
     const char *op;
     double (*flops)(const ot_program *, const ot_step *);
@@ -134,7 +155,8 @@ static const struct {
     {"MatMul", ot_flops_matmul},     {"FusedMatMul", ot_flops_matmul},     {"Gemm", ot_flops_gemm},
     {"FusedGemm", ot_flops_gemm},    {"Conv", ot_flops_conv},              {"ConvTranspose", ot_flops_conv},
     {"ConvGradInput", ot_flops_conv}, {"ConvGradWeight", ot_flops_conv},   {"Einsum", ot_flops_einsum},
-    {"FusedElementwise", ot_flops_fused_elementwise},
+    {"FusedElementwise", ot_flops_fused_elementwise}, {"Attention", ot_flops_attention},
+    {"AttentionGrad", ot_flops_attention_grad},
 };
 
 double ot_step_flops(const ot_program *p, const ot_step *st) {
