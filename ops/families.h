@@ -19,7 +19,10 @@
     OT_FAMILY(optimizer)   \
     OT_FAMILY(attention)   \
     OT_FAMILY(resize)      \
-    OT_FAMILY(rnn)
+    OT_FAMILY(rnn)         \
+    OT_FAMILY(signal)      \
+    OT_FAMILY(misc)        \
+    OT_FAMILY(detection)
 
 #define OT_FAMILY(x) extern const ot_op_def ot_ops_##x[]; extern const int ot_ops_##x##_count;
 OT_FAMILIES
