@@ -22,6 +22,7 @@ struct ot_session {
        its binding (NULL: the model graph itself, no_fuse or not fusable) */
     bool fuse;
     ot_graph *graphs[OT_PROGRAM_CACHE];
+    ot_arena_share arena; /* the programs' transient memory: one at a time runs */
 };
 
 ot_status ot_session_create(const ot_model *m, const ot_session_options *options, ot_session **out) {
@@ -42,6 +43,7 @@ void ot_session_free(ot_session *s) {
         ot_program_free(s->programs[i]);
         ot_graph_free(s->graphs[i]);
     }
+    ot_arena_share_free(&s->arena);
     ot_free(s);
 }
 
@@ -82,6 +84,7 @@ static ot_status ot_session_program(ot_session *s, ot_tensor *const *ordered, ot
         return OT_OK;
     }
     ot_compile_options opt = {0};
+    opt.share = &s->arena;
     ot_program *p = NULL;
     ot_graph *fused = NULL;
     if (s->fuse) OT_TRY(ot_session_fused_graph(s, ordered, &fused));

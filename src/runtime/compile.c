@@ -306,6 +306,7 @@ static ot_status ot_compile_once(const ot_graph *g, ot_tensor *const *inputs, co
         if (p->kinds[v] == OT_SLOT_PARAM) p->slots[v].data = g->values[v].init->data;
     if (opt->shapes_only) goto out;
     p->naive_plan = opt->naive_plan;
+    p->share = opt->share;
 #ifdef OT_PLAN_POISON
     p->poison = true; /* debug builds: every run starts from garbage, not zeros */
 #endif

@@ -10,6 +10,7 @@
 ot_status ot_program_run(ot_program *p, ot_tensor *const *inputs, uint64_t step) {
     if (!p->bufs) return ot_error(OT_ERR_INTERNAL, "program compiled for shapes only cannot run");
     if (p->replan) OT_TRY(ot_program_replan(p));
+    OT_TRY(ot_program_bind_arena(p));
     for (int k = 0; k < p->n_bound; k++)
         if (!p->specialised[k]) p->slots[p->bound_ids[k]].data = inputs[k]->data; /* kernels only read inputs */
     if (p->poison && p->arena) memset(p->arena, 0xFF, p->plan.arena_bytes);

@@ -11,7 +11,41 @@
 #include "../passes/schedule.h"
 #include "program.h"
 
+void ot_arena_share_free(ot_arena_share *s) {
+    if (s->raw) s->backend->free(s->raw);
+    memset(s, 0, sizeof *s);
+}
+
+/* Slots point at their buffers' offsets from p->arena. */
+static void ot_point_slots(ot_program *p) {
+    for (int v = 0; v < p->n_slots; v++)
+        if (p->slot_buf[v] >= 0) p->slots[v].data = p->arena + p->bufs[p->slot_buf[v]].offset;
+}
+
+ot_status ot_program_bind_arena(ot_program *p) {
+    ot_arena_share *s = p->share;
+    if (!s || s->bound == p) return OT_OK;
+    size_t need = p->plan.arena_bytes;
+    if (s->cap < need || !s->raw) {
+        if (s->raw) s->backend->free(s->raw);
+        s->raw = NULL;
+        s->cap = 0;
+        s->backend = p->backend;
+        /* only malloc-aligned: over-allocate by the alignment, as an own arena */
+        if (!(s->raw = p->backend->alloc(need + OT_PLAN_ALIGN)))
+            return ot_error(OT_ERR_NOMEM, "out of memory allocating a %zu-byte shared arena", need);
+        s->base = (char *)(((uintptr_t)s->raw + OT_PLAN_ALIGN - 1) & ~(uintptr_t)(OT_PLAN_ALIGN - 1));
+        s->cap = need;
+    }
+    if (s->bound) ((ot_program *)s->bound)->arena = NULL;
+    p->arena = s->base;
+    ot_point_slots(p);
+    s->bound = p;
+    return OT_OK;
+}
+
 void ot_program_free_memory(ot_program *p) {
+    if (p->share && p->share->bound == p) p->share->bound = NULL;
     if (p->arena_raw) p->backend->free(p->arena_raw);
     p->arena_raw = NULL;
     p->arena = NULL;
@@ -52,6 +86,12 @@ static ot_status ot_program_place(ot_program *p) {
         if (p->slot_buf[v] >= 0) naive += ot_plan_round(ot_tensor_nbytes(&p->slots[v]), OT_PLAN_ALIGN);
     r->naive_bytes = naive;
 
+    if (p->share) { /* bound (and the arena grown) when it runs */
+        if (p->share->bound == p) p->share->bound = NULL;
+        p->arena = NULL;
+        p->replan = false;
+        return OT_OK;
+    }
     if (p->arena_raw) p->backend->free(p->arena_raw);
     p->arena = NULL;
     /* The backend's allocation is only malloc-aligned: over-allocate by the
@@ -59,8 +99,7 @@ static ot_status ot_program_place(ot_program *p) {
     if (!(p->arena_raw = p->backend->alloc(arena + OT_PLAN_ALIGN)))
         return ot_error(OT_ERR_NOMEM, "out of memory allocating the program's %zu-byte arena", arena);
     p->arena = (char *)(((uintptr_t)p->arena_raw + OT_PLAN_ALIGN - 1) & ~(uintptr_t)(OT_PLAN_ALIGN - 1));
-    for (int v = 0; v < p->n_slots; v++)
-        if (p->slot_buf[v] >= 0) p->slots[v].data = p->arena + p->bufs[p->slot_buf[v]].offset;
+    ot_point_slots(p);
     p->replan = false;
     return OT_OK;
 }

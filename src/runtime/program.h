@@ -50,6 +50,20 @@ typedef struct ot_plan_report {
     int aliased;              /* views (Reshape, Identity...) sharing their input's bytes */
 } ot_plan_report;
 
+/* One arena that the programs of a trainer or a session take turns in: they
+   never run at once, so it is sized for the largest instead of one arena
+   each (a batch size, its last partial batch and evaluation would hold
+   three).  The program that runs points its slots into it when it was not
+   the last to (ot_program_bind_arena); it grows only for a larger program. */
+typedef struct ot_arena_share {
+    void *raw;                      /* backend allocation */
+    char *base;                     /* raw, aligned to OT_PLAN_ALIGN */
+    size_t cap;                     /* usable bytes from base */
+    const struct ot_program *bound; /* whose slots point into it now */
+    const ot_backend *backend;
+} ot_arena_share;
+void ot_arena_share_free(ot_arena_share *s);
+
 typedef struct ot_program {
     const ot_graph *graph;
     const ot_backend *backend;
@@ -68,8 +82,9 @@ typedef struct ot_program {
     uint64_t seed;
     /* Memory plan (src/runtime/memory.c): bufs[0..n_groups) hold the values
        (one per alias group), bufs[n_groups + s] the scratch of step s. */
-    void *arena_raw;      /* backend allocation (arena is it, aligned) */
-    char *arena;
+    void *arena_raw;      /* backend allocation (arena is it, aligned); NULL with a share */
+    char *arena;          /* with a share: its base while this program is bound, else NULL */
+    ot_arena_share *share; /* not owned; NULL: the program owns its arena */
     ot_plan_report plan;
     int n_bufs, n_groups;
     ot_plan_buf *bufs;
@@ -90,6 +105,7 @@ typedef struct ot_compile_options {
     bool naive_plan;            /* no aliasing, no reuse: each transient value its own bytes */
     bool shapes_only;           /* infer and fold only: no memory plan (the program cannot run) */
     bool no_schedule;           /* keep the graph's order of the steps (no schedule pass) */
+    ot_arena_share *share;      /* run in this shared arena instead of one of its own (NULL: own) */
 } ot_compile_options;
 
 /* Lists every node whose op (or its opset) is not supported, all at once. */
@@ -111,7 +127,7 @@ ot_status ot_bind_by_name(const ot_graph *g, int n_extra, const char *const *ext
 /* True when p can run `inputs` (same dtypes, shapes and specialised values). */
 bool ot_program_matches(const ot_program *p, ot_tensor *const *inputs);
 /* Runs every step; inputs as for compile.  Outputs are read from the slots
-   (valid until the next run). */
+   (valid until the next run of this program, or of any program sharing its arena). */
 ot_status ot_program_run(ot_program *p, ot_tensor *const *inputs, uint64_t step);
 
 /* memory.c: liveness, aliasing and arena offsets for a compiled program's
@@ -121,5 +137,9 @@ ot_status ot_program_plan_memory(ot_program *p);
    needed more than planned; the arena is reallocated (between runs only). */
 ot_status ot_program_replan(ot_program *p);
 void ot_program_free_memory(ot_program *p);
+/* With a shared arena: makes it large enough and points p's slots into it
+   (a no-op when p was the last program bound).  Grows the arena at most once
+   per larger program: no allocation in a steady state. */
+ot_status ot_program_bind_arena(ot_program *p);
 
 #endif

@@ -172,6 +172,7 @@ static ot_status ot_build(ot_trainer *t, ot_train_program *p, ot_tensor *const *
     bool *mut = ot_mutable_for(t, g);
     if (!mut) return ot_error(OT_ERR_NOMEM, "out of memory");
     ot_compile_options opt = {!eval, t->o.seed, mut};
+    opt.share = &t->arena;
     ot_status st = ot_graph_infer_shapes(g, bound, &opt);
     ot_free(mut);
     OT_TRY(st);

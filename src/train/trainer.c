@@ -70,6 +70,7 @@ ot_status ot_trainer_create(ot_model *m, const ot_train_options *o, ot_trainer *
 void ot_trainer_free(ot_trainer *t) {
     if (!t) return;
     for (int i = 0; i < t->n_programs; i++) ot_train_program_free(t->programs[i]);
+    ot_arena_share_free(&t->arena);
     for (int k = 0; k < t->n_params; k++) {
         ot_tensor_free(t->params[k].data);
         ot_tensor_free(t->params[k].grad);

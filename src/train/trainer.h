@@ -78,6 +78,7 @@ struct ot_trainer {
     bool *is_mutable;      /* per model value id: a param slot */
     int n_programs;
     ot_train_program *programs[OT_TRAIN_PROGRAMS];
+    ot_arena_share arena;  /* every program's transient memory: one at a time runs */
     int64_t steps;         /* optimizer steps done */
     bool pending;          /* gradients accumulated since the last update */
     /* The update inside the training program: used by a micro-batch of
