@@ -23,7 +23,9 @@
  *                         than one operand (a naive loop nest)
  *   FusedElementwise      |largest output| per instruction and reduction
  *   Attention             Q K^T and P V: 2 * (|Q| + |Y|) * T, T the keys (with the past ones)
- *   AttentionGrad         P recomputed, then dP, dV, dQ, dK: 2 * (3 |Q| + 2 |dY|) * T */
+ *   AttentionGrad         P recomputed, then dP, dV, dQ, dK: 2 * (3 |Q| + 2 |dY|) * T
+ *   RNN, GRU, LSTM        X W^T and H R^T for the T * B rows of X: 2 * (|X| / I) * (|W| + |R|)
+ *   RNNGrad, ...          the forward recomputed, then dH R, dX, dW, dR: 3x the forward */
 
 static const ot_tensor *ot_slot(const ot_program *p, const int *ids, int n, int k) {
     return k < n && ids[k] >= 0 ? &p->slots[ids[k]] : NULL;
@@ -148,6 +150,15 @@ static double ot_flops_attention_grad(const ot_program *p, const ot_step *st) {
     return 2.0 * (3.0 * ot_numel_d(q) + 2.0 * (dy ? ot_numel_d(dy) : ot_numel_d(q))) * t;
 }
 
+/* X (T, B, I) or (B, T, I), W (dirs, gates * H, I), R (dirs, gates * H, H). */
+static double ot_flops_recurrent(const ot_program *p, const ot_step *st) {
+    const ot_tensor *x = ot_slot(p, st->in, st->n_in, 0), *w = ot_slot(p, st->in, st->n_in, 1),
+                    *r = ot_slot(p, st->in, st->n_in, 2);
+    if (!x || !w || !r || w->rank != 3 || w->dims[2] <= 0) return ot_outputs_numel(p, st);
+    double f = 2.0 * (ot_numel_d(x) / (double)w->dims[2]) * (ot_numel_d(w) + ot_numel_d(r));
+    return strstr(st->op->name, "Grad") ? 3.0 * f : f;
+}
+
 static const struct {
     const char *op;
     double (*flops)(const ot_program *, const ot_step *);
@@ -156,7 +167,9 @@ static const struct {
     {"FusedGemm", ot_flops_gemm},    {"Conv", ot_flops_conv},              {"ConvTranspose", ot_flops_conv},
     {"ConvGradInput", ot_flops_conv}, {"ConvGradWeight", ot_flops_conv},   {"Einsum", ot_flops_einsum},
     {"FusedElementwise", ot_flops_fused_elementwise}, {"Attention", ot_flops_attention},
-    {"AttentionGrad", ot_flops_attention_grad},
+    {"AttentionGrad", ot_flops_attention_grad}, {"RNN", ot_flops_recurrent}, {"GRU", ot_flops_recurrent},
+    {"LSTM", ot_flops_recurrent}, {"RNNGrad", ot_flops_recurrent}, {"GRUGrad", ot_flops_recurrent},
+    {"LSTMGrad", ot_flops_recurrent},
 };
 
 double ot_step_flops(const ot_program *p, const ot_step *st) {
