@@ -163,7 +163,8 @@ def read_config(path):
 
 def build_cases(batch_override):
     from make_models import CNN as ShippedCNN, MLP as ShippedMLP
-    from gen_parity_goldens import SmallMLP
+    from functools import partial
+    from gen_parity_goldens import RecurrentClassifier, SmallMLP
     from gen_pytorch_models import build_models
     golden = build_models()
     cases = []
@@ -177,7 +178,10 @@ def build_cases(batch_override):
              "cnn": (golden["cnn"]["make"], "input", ("float", (1, 16, 16)), ("class", 10, ())),
              "cnn_bn": (golden["cnn_bn"]["make"], "input", ("float", (1, 16, 16)), ("class", 10, ())),
              "mse": (golden["mlp_tanh_regression"]["make"], "input", ("float", (13,)), ("float", (1,))),
-             "gpt": (golden["gpt"]["make"], "tokens", ("tokens", (16,), 50), ("class", 50, (16,)))}
+             "gpt": (golden["gpt"]["make"], "tokens", ("tokens", (16,), 50), ("class", 50, (16,))),
+             "lstm": (partial(RecurrentClassifier, "lstm", 6, 12, 4), "input", ("float", (5, 6)), ("class", 4, ())),
+             "gru": (partial(RecurrentClassifier, "gru", 6, 12, 4, True), "input", ("float", (5, 6)), ("class", 4, ())),
+             "rnn": (partial(RecurrentClassifier, "rnn", 6, 12, 4), "input", ("float", (5, 6)), ("class", 4, ()))}
     for d in sorted(os.listdir(parity)):
         path = os.path.join(parity, d, "model.onnx")
         if not os.path.exists(path):
