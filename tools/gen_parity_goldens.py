@@ -55,6 +55,23 @@ class RecurrentClassifier(nn.Module):
         return self.head(y[:, -1])
 
 
+class UpsampleCNN(nn.Module):
+    """Convolutions around nn.Upsample (exported as Resize): nearest then bilinear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.up1 = nn.Upsample(scale_factor=2, mode="nearest")
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.up2 = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.head = nn.Linear(4 * 16 * 16, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(x))
+        x = torch.tanh(self.conv2(self.up1(x)))
+        return self.head(self.up2(x).flatten(1))
+
+
 def make_optimizer(kind, params, cfg):
     lr = cfg["lr"]
     wd = cfg.get("weight_decay", 0.0)
@@ -175,9 +192,20 @@ def recurrent_cases(g):
         run_case(name, RecurrentClassifier(kind, 6, 12, 4, bidir), seqs, labels, cfg, seqs[:2])
 
 
+def resize_cases(g):
+    """Resize (nearest and bilinear upsampling) inside a CNN."""
+    imgs = torch.randn(16, 1, 4, 4, generator=g)
+    labels = torch.randint(0, 3, (16,), generator=g)
+    torch.manual_seed(23)
+    cfg = dict(input="input", loss="cross-entropy", optimizer="adam", lr=0.01, batch_size=8, steps=4, opset=13)
+    run_case("upsample_cnn_adam", UpsampleCNN(), imgs, labels, cfg, imgs[:2])
+
+
 def main():
     if sys.argv[1:] == ["--recurrent"]:  # only these cases: the others' files stay as they are
         return recurrent_cases(torch.Generator().manual_seed(4321))
+    if sys.argv[1:] == ["--resize"]:
+        return resize_cases(torch.Generator().manual_seed(8765))
     models = build_models()
     g = torch.Generator().manual_seed(1234)
     # MLP with each optimizer: 40 samples, batches of 16 (16, 16, 8), 6 steps (two epochs).
@@ -230,6 +258,7 @@ def main():
                freeze="blocks.0.qkv.bias,blocks.1.qkv.bias")
     run_case("gpt_adamw", models["gpt"]["make"](), toks, targets, cfg, toks[:2])
     recurrent_cases(torch.Generator().manual_seed(4321))
+    resize_cases(torch.Generator().manual_seed(8765))
 
 
 if __name__ == "__main__":

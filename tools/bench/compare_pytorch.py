@@ -164,7 +164,7 @@ def read_config(path):
 def build_cases(batch_override):
     from make_models import CNN as ShippedCNN, MLP as ShippedMLP
     from functools import partial
-    from gen_parity_goldens import RecurrentClassifier, SmallMLP
+    from gen_parity_goldens import RecurrentClassifier, SmallMLP, UpsampleCNN
     from gen_pytorch_models import build_models
     golden = build_models()
     cases = []
@@ -181,7 +181,8 @@ def build_cases(batch_override):
              "gpt": (golden["gpt"]["make"], "tokens", ("tokens", (16,), 50), ("class", 50, (16,))),
              "lstm": (partial(RecurrentClassifier, "lstm", 6, 12, 4), "input", ("float", (5, 6)), ("class", 4, ())),
              "gru": (partial(RecurrentClassifier, "gru", 6, 12, 4, True), "input", ("float", (5, 6)), ("class", 4, ())),
-             "rnn": (partial(RecurrentClassifier, "rnn", 6, 12, 4), "input", ("float", (5, 6)), ("class", 4, ()))}
+             "rnn": (partial(RecurrentClassifier, "rnn", 6, 12, 4), "input", ("float", (5, 6)), ("class", 4, ())),
+             "upsample": (UpsampleCNN, "input", ("float", (1, 4, 4)), ("class", 3, ()))}
     for d in sorted(os.listdir(parity)):
         path = os.path.join(parity, d, "model.onnx")
         if not os.path.exists(path):
