@@ -57,13 +57,14 @@ ot_status ot_grad_set(ot_grad_ctx *g, int i, int dx);
    are created and returned in out[].  Returns the node index in *node if non-NULL. */
 typedef struct ot_grad_attr {
     const char *name;
-    ot_attr_type type;  /* INT, FLOAT, INTS, FLOATS, STRING */
+    ot_attr_type type;  /* INT, FLOAT, INTS, FLOATS, STRING, STRINGS */
     int64_t i;
     float f;
     const int64_t *ints;
     const float *floats;
     int n;
     const char *s;
+    const char *const *strings;
 } ot_grad_attr;
 ot_status ot_grad_emit(ot_grad_ctx *g, const char *op, const char *domain, int n_in, const int *in, int n_out,
                        int *out, int n_attrs, const ot_grad_attr *attrs);

@@ -25,27 +25,37 @@ ot_status ot_emit(ot_emitter *e, const char *op, const char *domain, int n_in, c
         ot_attr *at;
         const ot_grad_attr *src = &attrs[a];
         OT_TRY(ot_node_add_attr(e->g, node, src->name, src->type, &at));
-        switch (src->type) {
-        case OT_ATTR_INT: at->i = src->i; break;
-        case OT_ATTR_FLOAT: at->f = src->f; break;
-        case OT_ATTR_STRING:
-            if (!(at->s = ot_strdup(src->s))) return ot_error(OT_ERR_NOMEM, "out of memory");
-            at->s_len = strlen(src->s);
-            break;
-        case OT_ATTR_INTS:
-            if (!(at->ints = ot_malloc(sizeof(int64_t) * (size_t)(src->n + 1)))) return ot_error(OT_ERR_NOMEM, "out of memory");
-            memcpy(at->ints, src->ints, sizeof(int64_t) * (size_t)src->n);
-            at->n = src->n;
-            break;
-        case OT_ATTR_FLOATS:
-            if (!(at->floats = ot_malloc(sizeof(float) * (size_t)(src->n + 1)))) return ot_error(OT_ERR_NOMEM, "out of memory");
-            memcpy(at->floats, src->floats, sizeof(float) * (size_t)src->n);
-            at->n = src->n;
-            break;
-        default: return ot_error(OT_ERR_INTERNAL, "ot_emit: attribute type %d", (int)src->type);
-        }
+        OT_TRY(ot_attr_from_grad(at, src));
     }
     return ot_infer_node(e->g, node);
+}
+
+ot_status ot_attr_from_grad(ot_attr *at, const ot_grad_attr *src) {
+    size_t n = src->n > 0 ? (size_t)src->n : 0;
+    switch (src->type) {
+    case OT_ATTR_INT: at->i = src->i; return OT_OK;
+    case OT_ATTR_FLOAT: at->f = src->f; return OT_OK;
+    case OT_ATTR_STRING:
+        if (!(at->s = ot_strdup(src->s))) return ot_error(OT_ERR_NOMEM, "out of memory");
+        at->s_len = strlen(src->s);
+        return OT_OK;
+    case OT_ATTR_INTS:
+        if (!(at->ints = ot_malloc(sizeof(int64_t) * (n + 1)))) return ot_error(OT_ERR_NOMEM, "out of memory");
+        if (n) memcpy(at->ints, src->ints, sizeof(int64_t) * n);
+        break;
+    case OT_ATTR_FLOATS:
+        if (!(at->floats = ot_malloc(sizeof(float) * (n + 1)))) return ot_error(OT_ERR_NOMEM, "out of memory");
+        if (n) memcpy(at->floats, src->floats, sizeof(float) * n);
+        break;
+    case OT_ATTR_STRINGS:
+        if (!(at->strings = ot_calloc(n + 1, sizeof(char *)))) return ot_error(OT_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++)
+            if (!(at->strings[k] = ot_strdup(src->strings[k]))) return ot_error(OT_ERR_NOMEM, "out of memory");
+        break;
+    default: return ot_error(OT_ERR_INTERNAL, "attribute '%s': type %d cannot be emitted", src->name, (int)src->type);
+    }
+    at->n = (int)n;
+    return OT_OK;
 }
 
 ot_status ot_emit_const(ot_emitter *e, ot_dtype dtype, int rank, const int64_t *dims, int *out, ot_tensor **t) {

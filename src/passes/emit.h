@@ -13,6 +13,8 @@ typedef struct ot_emitter {
 } ot_emitter;
 
 ot_status ot_emit_value(ot_emitter *e, const char *tag, int *id);
+/* Fills a freshly added attribute (ot_node_add_attr) from its description (copies the data). */
+ot_status ot_attr_from_grad(ot_attr *at, const ot_grad_attr *src);
 ot_status ot_emit(ot_emitter *e, const char *op, const char *domain, int n_in, const int *in, int n_out, int *out,
                   int n_attrs, const ot_grad_attr *attrs);
 ot_status ot_emit_const(ot_emitter *e, ot_dtype dtype, int rank, const int64_t *dims, int *out, ot_tensor **t);

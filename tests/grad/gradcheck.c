@@ -6,6 +6,7 @@
 
 #include "src/core/alloc.h"
 #include "src/passes/autodiff.h"
+#include "src/passes/emit.h"
 #include "src/passes/infer.h"
 
 static uint64_t gc_state;
@@ -32,24 +33,9 @@ static ot_status gc_fill(ot_tensor *t, const gc_input *in) {
 
 static ot_status gc_add_attrs(ot_graph *g, int node, const gc_case *c) {
     for (int a = 0; a < c->n_attrs; a++) {
-        const ot_grad_attr *src = &c->attrs[a];
         ot_attr *at;
-        OT_TRY(ot_node_add_attr(g, node, src->name, src->type, &at));
-        at->i = src->i;
-        at->f = src->f;
-        at->n = src->n;
-        if (src->type == OT_ATTR_STRING) {
-            at->s = ot_strdup(src->s);
-            at->s_len = strlen(src->s);
-        }
-        if (src->type == OT_ATTR_INTS) {
-            at->ints = ot_malloc(sizeof(int64_t) * (size_t)(src->n + 1));
-            memcpy(at->ints, src->ints, sizeof(int64_t) * (size_t)src->n);
-        }
-        if (src->type == OT_ATTR_FLOATS) {
-            at->floats = ot_malloc(sizeof(float) * (size_t)(src->n + 1));
-            memcpy(at->floats, src->floats, sizeof(float) * (size_t)src->n);
-        }
+        OT_TRY(ot_node_add_attr(g, node, c->attrs[a].name, c->attrs[a].type, &at));
+        OT_TRY(ot_attr_from_grad(at, &c->attrs[a]));
     }
     return OT_OK;
 }
