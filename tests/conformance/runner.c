@@ -124,7 +124,12 @@ static const char *compare(const ot_tensor *got, const ot_tensor *want, char *bu
  * of threads and backends).  For them we check what Dropout promises: every
  * output is 0 or x / (1 - ratio), the mask marks the kept elements, and the
  * dropped fraction is within 5 standard deviations of the ratio. */
-static bool random_case(const char *dir) { return strstr(dir, "/test_training_dropout") != NULL; }
+static bool dropout_case(const char *dir) { return strstr(dir, "/test_training_dropout") != NULL; }
+/* Bernoulli draws from numpy's stream as well (the expanded form through
+   RandomUniformLike): each output must be 0 or 1, and equal the probability
+   where that is exactly 0 or 1. */
+static bool bernoulli_case(const char *dir) { return strstr(dir, "/test_bernoulli") != NULL; }
+static bool random_case(const char *dir) { return dropout_case(dir) || bernoulli_case(dir); }
 
 static const char *compare_dropout(ot_tensor *const *in, int nin, ot_tensor **got, int nout, ot_tensor *const *want,
                                    char *buf, size_t cap) {
@@ -149,6 +154,23 @@ static const char *compare_dropout(ot_tensor *const *in, int nin, ot_tensor **go
     if (fabs(frac - ratio) > 5 * sd + 1e-12) {
         snprintf(buf, cap, "dropped fraction %.4f, ratio %.4f (more than 5 standard deviations apart)", frac, ratio);
         return buf;
+    }
+    return NULL;
+}
+
+static const char *compare_bernoulli(ot_tensor *const *in, ot_tensor **got, ot_tensor *const *want, char *buf,
+                                     size_t cap) {
+    if (compare_shape_only(got[0], want[0], buf, cap)) return buf;
+    for (int64_t i = 0; i < ot_tensor_numel(got[0]); i++) {
+        double p = elem(in[0], i), y = elem(got[0], i);
+        if (y != 0 && y != 1) {
+            snprintf(buf, cap, "element %lld: %.9g is neither 0 nor 1", (long long)i, y);
+            return buf;
+        }
+        if ((p == 0 || p == 1) && y != p) {
+            snprintf(buf, cap, "element %lld: probability %g drew %g", (long long)i, p, y);
+            return buf;
+        }
     }
     return NULL;
 }
@@ -193,7 +215,8 @@ static int run_case(const char *dir, char *msg, size_t cap) {
                 result = RES_FAIL;
             }
             char why[512];
-            if (result == RES_PASS && random_case(dir) && compare_dropout(in, nin, got, nout, want, why, sizeof why)) {
+            if (result == RES_PASS && ((dropout_case(dir) && compare_dropout(in, nin, got, nout, want, why, sizeof why)) ||
+                                       (bernoulli_case(dir) && compare_bernoulli(in, got, want, why, sizeof why)))) {
                 snprintf(msg, cap, "%s: %s", sets[k], why);
                 result = RES_FAIL;
             }
