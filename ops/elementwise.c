@@ -325,15 +325,15 @@ const ot_op_def ot_ops_elementwise[] = {
            EW_FLOATS " -> bool", NULL),
     EW_ROW("IsInf", 10, 23, 1, 1, 1, 1, "detect_negative,detect_positive", sizeof(ot_ew_isinf_attrs),
      ot_ew_isinf_parse, ot_ew_isinf_infer, ot_ew_isinf_cpu, OT_TRAIT_ELEMENTWISE, EW_FLOATS " -> bool", NULL),
-    /* Cast/CastLike rows reach opset 25: versions 24 and 25 only add float8e8m0,
-       int2/uint2 (rejected) and round_mode (float8e8m0 only). */
+    /* Cast/CastLike rows reach opset 25: versions 24 and 25 add float8e8m0,
+       int2/uint2 and round_mode (float8e8m0 only). */
     EW_ROW("Cast", 6, 25, 1, 1, 1, 1, "to,saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
            ot_ew_cast_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
-           "every numeric type and bool, both ways (no string, float8, int4)", ot_ew_cast_grad_rule),
+           "every numeric type, bool, float8/float4/int4/int2 types, both ways (no string)", ot_ew_cast_grad_rule),
     EW_ROW("CastLike", 15, 25, 2, 2, 1, 1, "saturate,round_mode", sizeof(ot_ew_cast_attrs), ot_ew_cast_parse,
            ot_ew_castlike_infer, ot_ew_cast_cpu, OT_TRAIT_ELEMENTWISE,
-           "every numeric type and bool, both ways (no string, float8, int4)", ot_ew_cast_grad_rule),
-    /* Identity 24/25 only add types onnxtrain rejects (float8e8m0, int2). */
+           "every numeric type, bool, float8/float4/int4/int2 types, both ways (no string)", ot_ew_cast_grad_rule),
+    /* Identity 24/25 only add the float8e8m0 and int2/uint2 types. */
     EW_ROW("Identity", 1, 25, 1, 1, 1, 1, "", 0, NULL, ot_ew_identity_infer, ot_ew_identity_cpu,
            OT_TRAIT_ALIAS, "every numeric type and bool (tensors only)", ot_ew_identity_grad_rule),
     EW_ROW("Dropout", 7, 23, 1, 3, 1, 2, "ratio,seed", sizeof(ot_ew_dropout_attrs), ot_ew_dropout_parse,

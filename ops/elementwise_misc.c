@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "elementwise_ops.h"
+#include "../src/core/lowprec.h"
 
 /* ---- Cast / CastLike ---------------------------------------------------------- */
 
@@ -10,11 +11,8 @@ static const char *ew_cast_unsupported(int t) {
     switch (t) {
     case 8: return "string tensors are not supported (Cast to/from string)";
     case 14: case 15: return "complex types are not supported";
-    case 17: case 18: case 19: case 20: case 24: return "float8 types are not supported";
-    case 21: case 22: return "4-bit integer types are not supported";
-    case 23: return "float4 types are not supported";
-    case 25: case 26: return "2-bit integer types are not supported";
-    default: return ot_dtype_is_numeric((ot_dtype)t) ? NULL : "not a known ONNX data type";
+    default:
+        return ot_dtype_is_numeric((ot_dtype)t) || ot_dtype_is_lowprec((ot_dtype)t) ? NULL : "not a known ONNX data type";
     }
 }
 
@@ -25,13 +23,14 @@ ot_status ot_ew_cast_parse(const ot_node *n, int64_t opset, void *attrs) {
         return ot_ew_node_error(n, OT_ERR_PARSE, "attribute 'saturate' exists from opset 19");
     if (a->saturate != 0 && a->saturate != 1)
         return ot_ew_node_error(n, OT_ERR_INVALID_ARG, "saturate must be 0 or 1, got %lld", (long long)a->saturate);
-    /* round_mode (opset 24+) only affects casts to float8e8m0, which are rejected below. */
+    /* round_mode (opset 24+) only affects casts to float8e8m0. */
     const char *round_mode;
     OT_TRY(ot_attr_get_string(n, "round_mode", "up", &round_mode));
     if (ot_node_attr(n, "round_mode") && opset < 24)
         return ot_ew_node_error(n, OT_ERR_PARSE, "attribute 'round_mode' exists from opset 24");
     if (strcmp(round_mode, "up") && strcmp(round_mode, "down") && strcmp(round_mode, "nearest"))
         return ot_ew_node_error(n, OT_ERR_INVALID_ARG, "round_mode '%s' (expected up, down or nearest)", round_mode);
+    a->round_mode = !strcmp(round_mode, "up") ? OT_ROUND_UP : !strcmp(round_mode, "down") ? OT_ROUND_DOWN : OT_ROUND_NEAREST;
     if (strcmp(n->op_type, "Cast")) return OT_OK; /* CastLike: the target is input 1's dtype */
     const ot_attr *to = ot_node_attr(n, "to");
     if (!to) return ot_ew_node_error(n, OT_ERR_PARSE, "attribute 'to' is required");
@@ -65,7 +64,10 @@ ot_status ot_ew_cast_infer(ot_kctx *c) {
 
 ot_status ot_ew_castlike_infer(ot_kctx *c) { return ew_cast_infer_to(c, (int)ot_in(c, 1)->dtype); }
 
-ot_status ot_ew_cast_cpu(ot_kctx *c) { return ot_cpu_cast(c->in[0], c->out[0]); }
+ot_status ot_ew_cast_cpu(ot_kctx *c) {
+    const ot_ew_cast_attrs *a = c->attrs;
+    return ot_cpu_cast_mode(c->in[0], c->out[0], a->saturate != 0, a->round_mode);
+}
 
 /* ---- Identity ---------------------------------------------------------------------- */
 ot_status ot_ew_identity_infer(ot_kctx *c) {

@@ -44,7 +44,8 @@ typedef struct {
 
 typedef struct {
     int to;           /* ONNX dtype number (Cast) */
-    int64_t saturate; /* float8 only: validated, otherwise without effect */
+    int64_t saturate; /* casts to float8 types (Cast 19+) */
+    int round_mode;   /* casts to float8e8m0 (Cast 24+): ot_round_mode of src/core/lowprec.h */
 } ot_ew_cast_attrs;
 
 typedef struct {

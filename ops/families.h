@@ -22,7 +22,8 @@
     OT_FAMILY(rnn)         \
     OT_FAMILY(signal)      \
     OT_FAMILY(misc)        \
-    OT_FAMILY(detection)
+    OT_FAMILY(detection)   \
+    OT_FAMILY(quant)
 
 #define OT_FAMILY(x) extern const ot_op_def ot_ops_##x[]; extern const int ot_ops_##x##_count;
 OT_FAMILIES

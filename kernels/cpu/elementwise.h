@@ -93,7 +93,10 @@ ot_status ot_cpu_scale(ot_tensor *y, double s);
    saturate to the int64/uint64 range before wrapping to narrower types,
    so the (undefined in the spec) result is at least deterministic. */
 bool ot_cpu_cast_supports(ot_dtype from, ot_dtype to);
-ot_status ot_cpu_cast(const ot_tensor *x, ot_tensor *y);
+ot_status ot_cpu_cast(const ot_tensor *x, ot_tensor *y); /* saturating, round_mode "up" */
+/* saturate: float8 targets clamp out-of-range values to +-max (else inf/NaN);
+   round_mode (ot_round_mode): float8e8m0 targets only. */
+ot_status ot_cpu_cast_mode(const ot_tensor *x, ot_tensor *y, bool saturate, int round_mode);
 
 /* Copies x's bytes into y unless they are the same buffer. */
 void ot_cpu_copy(const ot_tensor *x, ot_tensor *y);

@@ -52,7 +52,8 @@ ot_status ot_tensor_from_proto(Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, 
 ot_status ot_tensor_from_sparse_proto(const Onnx__SparseTensorProto *sp, const ot_tensor_ctx *ctx,
                                       const char *role, ot_tensor **out);
 /* Fills *tp (initialised here) with t in raw_data form.  raw_data points into t->data
-   on little-endian hosts; otherwise into *scratch (ot_free it after packing). */
+   on little-endian hosts; otherwise, and for 4/2-bit types (packed), into *scratch
+   (ot_free it after packing). */
 ot_status ot_tensor_to_proto(const ot_tensor *t, const char *name, Onnx__TensorProto *tp, void **scratch);
 /* ONNX's name of an element type number, e.g. "float8e4m3fn", for messages. */
 const char *ot_onnx_type_name(int32_t elem_type);

@@ -1,6 +1,8 @@
 /* TensorProto <-> ot_tensor.  Reads every storage form ONNX allows: raw_data
  * (little-endian bytes), the typed repeated fields, and external data files;
- * densifies SparseTensorProto; writes raw_data for save.  Every size in the
+ * densifies SparseTensorProto; writes raw_data for save.  4- and 2-bit types
+ * are packed in files (low bits first) and unpacked to a byte each in memory
+ * (src/core/lowprec.h).  Every size in the
  * file is checked against the dims before any copy. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 
 #include "../core/alloc.h"
 #include "../core/dtype.h"
+#include "../core/lowprec.h"
 #include "../core/shape.h"
 #include "pb.h"
 
@@ -34,7 +37,7 @@ const char *ot_onnx_type_name(int32_t t) {
 }
 
 ot_dtype ot_dtype_from_onnx(int32_t t) {
-    return t >= OT_FLOAT && t <= OT_BFLOAT16 ? (ot_dtype)t : OT_UNDEFINED;
+    return t >= OT_FLOAT && t <= OT_INT2 ? (ot_dtype)t : OT_UNDEFINED;
 }
 
 /* Prefix for every message: "FILE: ROLE 'NAME' (TYPE, dims (..))". */
@@ -220,6 +223,17 @@ static ot_status load_typed(const Onnx__TensorProto *tp, ot_tensor *t, int64_t n
     case OT_UINT32: case OT_UINT64: have = tp->n_uint64_data; field = "uint64_data"; break;
     default: have = tp->n_int32_data; field = "int32_data"; break;
     }
+    if (ot_dtype_bits(dt) < 8) { /* packed types: each int32 holds one byte of packed elements */
+        const int64_t epb = 8 / ot_dtype_bits(dt), nb = (numel + epb - 1) / epb;
+        if ((uint64_t)have != (uint64_t)nb)
+            return ot_error(OT_ERR_PARSE, "%s: %s holds %zu values (and there is no raw_data), expected %lld (%lld packed "
+                            "elements each)", desc, field, have, (long long)nb, (long long)epb);
+        OT_TRY(ot_tensor_alloc_data(t));
+        for (int64_t i = 0; i < numel; i++)
+            ((uint8_t *)t->data)[i] =
+                ot_lowprec_unpack_bits(dt, (unsigned)tp->int32_data[i / epb] >> ((i % epb) * ot_dtype_bits(dt)));
+        return OT_OK;
+    }
     if ((uint64_t)have != (uint64_t)(numel * per))
         return ot_error(OT_ERR_PARSE, "%s: %s holds %zu values (and there is no raw_data), expected %lld", desc, field, have,
                         (long long)(numel * per));
@@ -244,12 +258,36 @@ static ot_status load_typed(const Onnx__TensorProto *tp, ot_tensor *t, int64_t n
     case OT_INT16: case OT_UINT16: case OT_FLOAT16: case OT_BFLOAT16: /* 16-bit patterns in the low bits */
         for (size_t i = 0; i < have; i++) ((uint16_t *)d)[i] = (uint16_t)tp->int32_data[i];
         break;
-    default: return ot_error(OT_ERR_INTERNAL, "%s: no typed field for this element type", desc);
+    default:
+        if (!ot_dtype_is_lowprec(dt)) return ot_error(OT_ERR_INTERNAL, "%s: no typed field for this element type", desc);
+        for (size_t i = 0; i < have; i++) ((uint8_t *)d)[i] = (uint8_t)tp->int32_data[i];
+        break;
     }
     return OT_OK;
 }
 
 /* ---- decode -------------------------------------------------------------------------- */
+
+/* 4/2-bit types from raw_data or an external file: `bytes` packed bytes
+   unpacked into one byte per element. */
+static ot_status load_packed(const Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, const char *desc, ot_tensor *t,
+                             size_t bytes, int64_t numel) {
+    OT_TRY(ot_tensor_alloc_data(t));
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        const int64_t dims[1] = {(int64_t)bytes};
+        ot_tensor *raw;
+        OT_TRY(ot_tensor_new_desc(OT_UINT8, 1, dims, &raw));
+        ot_status s = load_external(tp, ctx, desc, raw, bytes);
+        if (!s) ot_lowprec_unpack(t->dtype, raw->data, numel, t->data);
+        ot_tensor_free(raw);
+        return s;
+    }
+    if (tp->raw_data.len != bytes)
+        return ot_error(OT_ERR_PARSE, "%s: raw_data holds %zu bytes, expected %zu (%d-bit elements, packed)", desc,
+                        tp->raw_data.len, bytes, ot_dtype_bits(t->dtype));
+    if (numel) ot_lowprec_unpack(t->dtype, tp->raw_data.data, numel, t->data);
+    return OT_OK;
+}
 
 /* Validates data_type and dims; *out is a descriptor without data. */
 static ot_status tensor_header(const Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, const char *role, const char *name,
@@ -275,6 +313,7 @@ static ot_status tensor_header(const Onnx__TensorProto *tp, const ot_tensor_ctx 
     if (ot_shape_numel(rank, tp->dims, numel) || ot_shape_bytes(rank, tp->dims, ot_dtype_size(dt), bytes))
         return ot_error(OT_ERR_PARSE, "%s: dims describe more than 2^40 elements",
                         tensor_desc(ctx, role, name, dt, rank, tp->dims, desc, sizeof desc));
+    if (ot_dtype_bits(dt) < 8) *bytes = (size_t)((*numel * ot_dtype_bits(dt) + 7) / 8); /* as stored: packed */
     if (tp->segment)
         return ot_error(OT_ERR_UNSUPPORTED, "%s: segmented tensors (TensorProto.segment) are not supported",
                         tensor_desc(ctx, role, name, dt, rank, tp->dims, desc, sizeof desc));
@@ -291,6 +330,13 @@ ot_status ot_tensor_from_proto(Onnx__TensorProto *tp, const ot_tensor_ctx *ctx, 
     tensor_desc(ctx, role, name, t->dtype, t->rank, t->dims, desc, sizeof desc);
     ot_status s = ot_tensor_set_name(t, name);
     if (s) goto fail;
+    if (ot_dtype_bits(t->dtype) < 8 && (tp->has_raw_data || (tp->has_data_location &&
+                                                             tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))) {
+        s = load_packed(tp, ctx, desc, t, bytes, numel);
+        if (s) goto fail;
+        *out = t;
+        return OT_OK;
+    }
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
         s = load_external(tp, ctx, desc, t, bytes);
     } else if (tp->has_raw_data) {
@@ -422,6 +468,14 @@ ot_status ot_tensor_to_proto(const ot_tensor *t, const char *name, Onnx__TensorP
     size_t bytes;
     OT_TRY(ot_shape_bytes(t->rank, t->dims, es, &bytes));
     if (bytes && !t->data) return ot_error(OT_ERR_INTERNAL, "tensor '%s' has no data to write", name ? name : "");
+    if (ot_dtype_bits(t->dtype) < 8 && bytes) { /* packed in files: lowprec.h */
+        const size_t packed = (bytes * (size_t)ot_dtype_bits(t->dtype) + 7) / 8;
+        uint8_t *c = ot_malloc(packed);
+        if (!c) return ot_error(OT_ERR_NOMEM, "out of memory");
+        ot_lowprec_pack(t->dtype, t->data, (int64_t)bytes, c);
+        *scratch = c;
+        bytes = packed;
+    }
     tp->n_dims = (size_t)t->rank;
     tp->dims = (int64_t *)t->dims; /* protobuf-c only reads it while packing */
     tp->has_data_type = 1;
@@ -429,7 +483,7 @@ ot_status ot_tensor_to_proto(const ot_tensor *t, const char *name, Onnx__TensorP
     tp->name = (char *)(name ? name : "");
     tp->has_raw_data = 1;
     tp->raw_data.len = bytes;
-    tp->raw_data.data = bytes ? (uint8_t *)t->data : empty;
+    tp->raw_data.data = *scratch ? (uint8_t *)*scratch : bytes ? (uint8_t *)t->data : empty;
     if (OT_HOST_BIG_ENDIAN && bytes && es > 1) {
         uint8_t *c = ot_malloc(bytes);
         if (!c) return ot_error(OT_ERR_NOMEM, "out of memory");

@@ -68,7 +68,8 @@ static double elem(const ot_tensor *t, int64_t i) {
         memcpy(&f, &bits, 4);
         return f;
     }
-    default: return NAN;
+    /* the one-byte low-precision types (src/core/lowprec.h): compared code for code */
+    default: return ot_dtype_size(ot_tensor_dtype(t)) == 1 ? ((const uint8_t *)d)[i] : NAN;
     }
 }
 
