@@ -18,6 +18,7 @@
     OT_FAMILY(fused)       \
     OT_FAMILY(optimizer)   \
     OT_FAMILY(attention)   \
+    OT_FAMILY(attention_ext) \
     OT_FAMILY(resize)      \
     OT_FAMILY(rnn)         \
     OT_FAMILY(signal)      \
