@@ -70,7 +70,7 @@ static inline void harness_add_attr(ot_graph *g, int node, const attr_spec *s) {
 
 /* ---- running one node --------------------------------------------------------------- */
 
-#define MAX_IO 8
+#define MAX_IO 16 /* QLinearConv has 9 inputs */
 
 typedef struct op_run {
     ot_graph *g;
@@ -92,6 +92,7 @@ typedef struct run_opts {
 static inline ot_status run_op_x(op_run *r, const char *op, int64_t opset, int n_in, ot_tensor **in, int n_out,
                                  const attr_spec *attrs, int n_attrs, const run_opts *o) {
     memset(r, 0, sizeof *r);
+    if (n_in > MAX_IO || n_out > MAX_IO) return ot_error(OT_ERR_INVALID_ARG, "run_op: more than %d inputs or outputs", MAX_IO);
     r->n_out = n_out;
     const ot_op_def *def = ot_op_find("", op);
     if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
