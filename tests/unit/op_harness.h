@@ -84,6 +84,7 @@ typedef struct run_opts {
     uint64_t seed, step;
     int node_index;
     bool infer_only; /* stop after infer: outputs keep their descriptors only */
+    const char *domain; /* the op's domain; NULL: the default one */
 } run_opts;
 
 /* Parses, infers, allocates and runs `op` (node "mynode") on inputs; in[i] may
@@ -94,7 +95,10 @@ static inline ot_status run_op_x(op_run *r, const char *op, int64_t opset, int n
     memset(r, 0, sizeof *r);
     if (n_in > MAX_IO || n_out > MAX_IO) return ot_error(OT_ERR_INVALID_ARG, "run_op: more than %d inputs or outputs", MAX_IO);
     r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("", op);
+    run_opts dflt = {0};
+    if (!o) o = &dflt;
+    const char *domain = o->domain ? o->domain : "";
+    const ot_op_def *def = ot_op_find(domain, op);
     if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
     if (opset < def->min_opset || opset > def->max_opset)
         return ot_error(OT_ERR_UNSUPPORTED, "%s: opset %lld outside [%d, %d]", op, (long long)opset, def->min_opset,
@@ -112,13 +116,11 @@ static inline ot_status run_op_x(op_run *r, const char *op, int64_t opset, int n
         ot_graph_value(r->g, name, &ids_out[i]);
         ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
     }
-    ot_graph_add_node(r->g, op, "", "mynode", n_in, ids_in, n_out, ids_out, &node);
+    ot_graph_add_node(r->g, op, domain, "mynode", n_in, ids_in, n_out, ids_out, &node);
     for (int i = 0; i < n_attrs; i++) harness_add_attr(r->g, node, &attrs[i]);
     const ot_node *n = &r->g->nodes[node];
     r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
     if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    run_opts dflt = {0};
-    if (!o) o = &dflt;
     ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = def->attrs_size ? r->attrs : NULL,
                  .n_in = n_in, .in = in, .n_out = n_out, .out = r->out, .training = o->training, .seed = o->seed,
                  .step = o->step, .node_index = o->node_index, .need_input = -1};

@@ -27,35 +27,11 @@ static ot_tensor *ti64(int rank, const int64_t *dims, const int64_t *v) {
 static ot_tensor *scalar_i64(int64_t v) { return ti64(0, NULL, &v); }
 static int dims_are(const ot_tensor *t, int rank, const int64_t *dims) { return ot_shape_equal(t->rank, t->dims, rank, dims); }
 
-/* run_op for any domain (the harness looks in the default one). */
+/* run_op for an op of any domain. */
 static ot_status run_dom(op_run *r, const char *domain, const char *op, int64_t opset, int n_in, ot_tensor **in,
                          int n_out, const attr_spec *attrs, int n_attrs) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find(domain, op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-        ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    }
-    ot_graph_add_node(r->g, op, domain, "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) harness_add_attr(r->g, node, &attrs[i]);
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
-    if (def->parse) OT_TRY(def->parse(n, opset, r->attrs));
-    ot_kctx c = {.node = n, .name = "mynode", .opset = opset, .attrs = def->attrs_size ? r->attrs : NULL,
-                 .n_in = n_in, .in = in, .n_out = n_out, .out = r->out, .need_input = -1};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
+    run_opts o = {.domain = domain};
+    return run_op_x(r, op, opset, n_in, in, n_out, attrs, n_attrs, &o);
 }
 
 /* ---- CumProd ---------------------------------------------------------------------------- */

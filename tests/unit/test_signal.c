@@ -14,37 +14,12 @@
 
 #define PI 3.14159265358979323846
 
-/* ---- running an ai.onnxtrain op (the harness knows the default domain only) -------- */
+/* ---- running an ai.onnxtrain op ------------------------------------------------------ */
 
 static ot_status run_train_op(op_run *r, const char *op, int n_in, ot_tensor **in, int n_out, const attr_spec *attrs,
                               int n_attrs) {
-    memset(r, 0, sizeof *r);
-    r->n_out = n_out;
-    const ot_op_def *def = ot_op_find("ai.onnxtrain", op);
-    if (!def) return ot_error(OT_ERR_UNSUPPORTED, "no op %s", op);
-    ot_graph_new("t", &r->g);
-    int ids_in[MAX_IO], ids_out[MAX_IO], node;
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ot_graph_value(r->g, name, &ids_in[i]);
-        if (!in[i]) ids_in[i] = -1;
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        ot_graph_value(r->g, name, &ids_out[i]);
-        ot_tensor_new_desc(OT_UNDEFINED, 0, NULL, &r->out[i]);
-    }
-    ot_graph_add_node(r->g, op, "ai.onnxtrain", "mynode", n_in, ids_in, n_out, ids_out, &node);
-    for (int i = 0; i < n_attrs; i++) harness_add_attr(r->g, node, &attrs[i]);
-    const ot_node *n = &r->g->nodes[node];
-    r->attrs = calloc(1, def->attrs_size ? def->attrs_size : 1);
-    if (def->parse) OT_TRY(def->parse(n, 1, r->attrs));
-    ot_kctx c = {.node = n, .name = "mynode", .opset = 1, .attrs = r->attrs, .n_in = n_in, .in = in, .n_out = n_out,
-                 .out = r->out, .need_input = -1};
-    OT_TRY(def->infer(&c));
-    for (int i = 0; i < n_out; i++) OT_TRY(ot_tensor_alloc_data(r->out[i]));
-    return def->cpu(&c);
+    run_opts o = {.domain = "ai.onnxtrain"};
+    return run_op_x(r, op, 1, n_in, in, n_out, attrs, n_attrs, &o);
 }
 
 static ot_tensor *scalar_i64(int64_t v) { return tensor(OT_INT64, 0, NULL, &v); }
