@@ -63,7 +63,19 @@ typedef enum ot_dtype {
     OT_UINT64 = 13,
     OT_COMPLEX64 = 14,
     OT_COMPLEX128 = 15,
-    OT_BFLOAT16 = 16
+    OT_BFLOAT16 = 16,
+    /* Low-precision types: one byte per element in memory (codes; int4/int2
+       sign-extended), packed only in files (src/core/lowprec.h). */
+    OT_FLOAT8E4M3FN = 17,
+    OT_FLOAT8E4M3FNUZ = 18,
+    OT_FLOAT8E5M2 = 19,
+    OT_FLOAT8E5M2FNUZ = 20,
+    OT_UINT4 = 21,
+    OT_INT4 = 22,
+    OT_FLOAT4E2M1 = 23,
+    OT_FLOAT8E8M0 = 24,
+    OT_UINT2 = 25,
+    OT_INT2 = 26
 } ot_dtype;
 
 #define OT_MAX_RANK 8
@@ -77,7 +89,7 @@ OT_API const char *ot_version(void);            /* "MAJOR.MINOR.PATCH" */
 OT_API const char *ot_last_error(void);         /* message of the last failure on this thread */
 OT_API const char *ot_status_name(ot_status s); /* "OT_ERR_PARSE", ... */
 OT_API const char *ot_dtype_name(ot_dtype t);   /* "float32", "int64", ... */
-OT_API size_t ot_dtype_size(ot_dtype t);        /* bytes per element; 0 if not numeric */
+OT_API size_t ot_dtype_size(ot_dtype t);        /* bytes per element in memory (1 for the low-precision types); 0 if not numeric */
 
 /* ---- tensors (host memory) -------------------------------------------- */
 /* A new zero-filled tensor.  dims may be NULL when rank is 0. */
