@@ -34,6 +34,7 @@ static const char eval_help[] =
     "  --json                   print one JSON object: {\"accuracy\": X, \"loss\": Y,\n"
     "                           \"samples\": N} (keys as --metric selects)\n"
     "  --threads N              threads (default 0: one per core)\n"
+    "  --no-fuse                compile without fusion (for comparison)\n"
     "  -q, --quiet              no warnings\n"
     "  -h, --help               show this help\n"
     "\n"
