@@ -24,7 +24,8 @@
     OT_FAMILY(signal)      \
     OT_FAMILY(misc)        \
     OT_FAMILY(detection)   \
-    OT_FAMILY(quant)
+    OT_FAMILY(quant)       \
+    OT_FAMILY(preview_training)
 
 #define OT_FAMILY(x) extern const ot_op_def ot_ops_##x[]; extern const int ot_ops_##x##_count;
 OT_FAMILIES
