@@ -41,6 +41,19 @@ typedef struct gc_case {
     double h;              /* finite-difference step (0: 1e-6) */
 } gc_case;
 
+/* Case-table shorthands shared by the test_grad_*.c files (a file may
+   #undef one and give its own form). */
+#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}           /* differentiated input of these dims */
+#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}  /* input without gradient */
+#define CI(...) {GC_CONST, OT_INT64, 1, {sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}, \
+                 (const int64_t[]){__VA_ARGS__}}                                                     /* 1-D int64 constant */
+#define CI0(v) {GC_CONST, OT_INT64, 0, {0}, (const int64_t[]){v}}                                    /* 0-D int64 constant */
+#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
+#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
+#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
+#define AL(k, ...) {.name = k, .type = OT_ATTR_INTS, .ints = (const int64_t[]){__VA_ARGS__}, \
+                    .n = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
+
 /* Runs one case; returns 0 on success, prints the first mismatches on failure. */
 int gc_run(const gc_case *c);
 /* Runs a table of cases; prints "N passed, N failed"; returns the exit code. */

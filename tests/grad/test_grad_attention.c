@@ -10,12 +10,8 @@
 
 #include "gradcheck.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 /* A random float constant (cos / sin caches). */
 #define CF(...) {GC_CONST, OT_DOUBLE, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
 #define ABSENT {GC_ABSENT}
 
 /* Bool mask (4, 6): row r keeps keys j <= r + 2 and j != 1 (never a fully masked row). */

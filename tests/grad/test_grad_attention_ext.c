@@ -9,11 +9,6 @@
  * tests/unit/test_attention_ext.c against finite differences instead. */
 #include "gradcheck.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
 #define ABSENT {GC_ABSENT}
 
 #define CCS(nm, nin, x, w, b, p, na, ...)                                                                          \

@@ -17,20 +17,17 @@
 #include "src/passes/autodiff.h"
 
 #define NDIMS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define D(...) {GC_DIFF, 0, NDIMS(__VA_ARGS__), {__VA_ARGS__}}
 #define DR(lo, hi, ...) {GC_DIFF, 0, NDIMS(__VA_ARGS__), {__VA_ARGS__}, NULL, NULL, lo, hi}
 #define DV(vals, ...) {GC_DIFF, 0, NDIMS(__VA_ARGS__), {__VA_ARGS__}, NULL, vals}
-#define ND(...) {GC_INPUT_NODIFF, 0, NDIMS(__VA_ARGS__), {__VA_ARGS__}}
 #define NDR(lo, hi, ...) {GC_INPUT_NODIFF, 0, NDIMS(__VA_ARGS__), {__VA_ARGS__}, NULL, NULL, lo, hi}
 #define D0 {GC_DIFF, 0, 0, {0}}
 #define DR0(lo, hi) {GC_DIFF, 0, 0, {0}, NULL, NULL, lo, hi}
 #define CF0(vals) {GC_CONST, 0, 0, {0}, NULL, vals}           /* double scalar constant */
+#undef CI0 /* this file's own form */
 #define CI0(dt, vals) {GC_CONST, dt, 0, {0}, vals}                  /* integer/bool scalar constant */
+#undef CI /* this file's own form */
 #define CI(dt, vals, ...) {GC_CONST, dt, NDIMS(__VA_ARGS__), {__VA_ARGS__}, vals}
 #define ABSENT {GC_ABSENT, 0, 0, {0}}
-#define AI(n, v) {.name = n, .type = OT_ATTR_INT, .i = v}
-#define AF(n, v) {.name = n, .type = OT_ATTR_FLOAT, .f = v}
-#define AS(n, v) {.name = n, .type = OT_ATTR_STRING, .s = v}
 
 #define BIN(nm, op_, a, b) {.name = nm, .op = op_, .n_in = 2, .n_out = 1, .in = {a, b}}
 #define UN(nm, op_, x) {.name = nm, .op = op_, .n_in = 1, .n_out = 1, .in = {x}}

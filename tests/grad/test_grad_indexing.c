@@ -15,9 +15,6 @@
 #include "src/core/half.h"
 
 #define NDIMS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define D(...) {GC_DIFF, 0, NDIMS(__VA_ARGS__), {__VA_ARGS__}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
 /* Integer constant indices of shape dims with the listed values. */
 #define IDX(dims, ...) {GC_CONST, OT_INT64, NDIMS dims, {IDX_UNPACK dims}, (const int64_t[]){__VA_ARGS__}}
 #define IDX32(dims, ...) {GC_CONST, OT_INT32, NDIMS dims, {IDX_UNPACK dims}, (const int64_t[]){__VA_ARGS__}}

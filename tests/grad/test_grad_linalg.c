@@ -11,14 +11,7 @@
 #include <math.h>
 #include <omp.h>
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define D0 {GC_DIFF, 0, 0, {0}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
-#define AL(k, ...) {.name = k, .type = OT_ATTR_INTS, .ints = (const int64_t[]){__VA_ARGS__}, \
-                    .n = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
 
 #define MM(nm, a, b) {.name = nm, .op = "MatMul", .n_in = 2, .n_out = 1, .in = {a, b}}
 #define FMM(nm, ta, tb, a, b) {.name = nm, .op = "FusedMatMul", .domain = OT_DOMAIN_TRAIN, .n_in = 2, .n_out = 1, \

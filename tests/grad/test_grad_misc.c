@@ -7,18 +7,9 @@
  * the float loops of the grad ops. */
 #include "gradcheck.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define F32(...) {GC_DIFF, OT_FLOAT, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 /* A GC_DIFF input with given values. */
 #define DV(vals, ...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, NULL, vals}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
-#define AL(k, ...) {.name = k, .type = OT_ATTR_INTS, .ints = (const int64_t[]){__VA_ARGS__}, \
-                    .n = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
-#define CI(...) {GC_CONST, OT_INT64, 1, {sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}, \
-                 (const int64_t[]){__VA_ARGS__}}
-#define CI0(v) {GC_CONST, OT_INT64, 0, {0}, (const int64_t[]){v}}
 #define CI32_0(v) {GC_CONST, OT_INT32, 0, {0}, (const int64_t[]){v}}
 
 #define C1(nm, op_, os, x, na, ...) {.name = nm, .op = op_, .opset = os, .n_in = 1, .n_out = 1, .in = {x}, \

@@ -13,12 +13,8 @@
 #include "src/core/alloc.h"
 #include "src/core/half.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define DPOS(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, .lo = 0.5, .hi = 2}
 #define DV(vals, ...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, NULL, vals}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AL(k, ...) {.name = k, .type = OT_ATTR_INTS, .ints = (const int64_t[]){__VA_ARGS__}, \
-                    .n = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
 #define AXES(...) {GC_CONST, OT_INT64, 1, {sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}, \
                    (const int64_t[]){__VA_ARGS__}}
 static const int64_t no_axes[1] = {0};

@@ -7,18 +7,10 @@
  * and 20) and AffineGrid (2-D, 3-D). */
 #include "gradcheck.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 /* A differentiable input with values in [lo, hi]. */
 #define DR(lo_, hi_, ...) \
     {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, NULL, NULL, lo_, hi_}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
-#define AL(k, ...) {.name = k, .type = OT_ATTR_INTS, .ints = (const int64_t[]){__VA_ARGS__}, \
-                    .n = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
 /* 1-D constant inputs: int64, float32, and an empty float32 (an absent roi / scales). */
-#define CI(...) {GC_CONST, OT_INT64, 1, {sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}, \
-                 (const int64_t[]){__VA_ARGS__}}
 #define CF(...) {GC_CONST, OT_FLOAT, 1, {sizeof((double[]){__VA_ARGS__}) / sizeof(double)}, NULL, \
                  (const double[]){__VA_ARGS__}}
 #define CE {GC_CONST, OT_FLOAT, 1, {0}}

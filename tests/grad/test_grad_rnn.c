@@ -20,14 +20,9 @@
 #include "src/passes/infer.h"
 #include "src/runtime/program.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define NONE {GC_ABSENT}
 /* sequence_lens for a batch of 2. */
 #define LENS(a, b) {GC_CONST, OT_INT32, 1, {2}, (const int64_t[]){a, b}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
 #define ACTS(...) {.name = "activations", .type = OT_ATTR_STRINGS, .strings = (const char *const[]){__VA_ARGS__}, \
                    .n = sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)}
 #define AFS(k, ...) {.name = k, .type = OT_ATTR_FLOATS, .floats = (const float[]){__VA_ARGS__}, \

@@ -15,18 +15,6 @@
 #include "src/core/alloc.h"
 #include "src/runtime/program.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
-#define AF(k, v) {.name = k, .type = OT_ATTR_FLOAT, .f = v}
-#define AL(k, ...) {.name = k, .type = OT_ATTR_INTS, .ints = (const int64_t[]){__VA_ARGS__}, \
-                    .n = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}
-/* A 1-D int64 constant input. */
-#define CI(...) {GC_CONST, OT_INT64, 1, {sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)}, \
-                 (const int64_t[]){__VA_ARGS__}}
-/* A 0-D int64 constant input. */
-#define CI0(v) {GC_CONST, OT_INT64, 0, {0}, (const int64_t[]){v}}
 
 #define C1(nm, op_, os, x, na, ...) {.name = nm, .op = op_, .opset = os, .n_in = 1, .n_out = 1, .in = {x}, \
                                      .n_attrs = na, .attrs = {__VA_ARGS__}}

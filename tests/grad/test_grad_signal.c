@@ -8,11 +8,7 @@
  * frames and gaps between them. */
 #include "gradcheck.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define ND(...) {GC_INPUT_NODIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-/* A 0-D int64 constant input, and an absent one. */
-#define CI0(v) {GC_CONST, OT_INT64, 0, {0}, (const int64_t[]){v}}
+/* An absent input (the 0-D constant CI0 is gradcheck.h's). */
 #define NONE {GC_ABSENT}
 
 /* DFT at opset 17: x, dft_length?, attributes. */

@@ -12,10 +12,7 @@
 #include "src/core/alloc.h"
 #include "src/core/half.h"
 
-#define D(...) {GC_DIFF, 0, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
 #define DF(...) {GC_DIFF, OT_FLOAT, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}}
-#define AI(k, v) {.name = k, .type = OT_ATTR_INT, .i = v}
-#define AS(k, v) {.name = k, .type = OT_ATTR_STRING, .s = v}
 /* int64 / int32 labels with the given values, shape dims. */
 #define LBL(vals, ...) {GC_CONST, OT_INT64, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, vals}
 #define LBL32(vals, ...) {GC_CONST, OT_INT32, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), {__VA_ARGS__}, vals}
