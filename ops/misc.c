@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/misc.h"
 #include "misc_ops.h"
+#include "reduce_ops.h"
 #include "src/runtime/workspace.h"
 
 static const ot_dtype float_types[] = {OT_FLOAT, OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16, OT_UNDEFINED};
@@ -29,29 +30,9 @@ ot_status ot_cumprod_parse(const ot_node *n, int64_t opset, void *attrs) {
     return OT_OK;
 }
 
-ot_status ot_misc_cumprod_axis(const ot_kctx *c, const ot_tensor *x, const ot_tensor *at, int *axis) {
-    int64_t v, n;
-    if (ot_tensor_numel(at) != 1 || at->rank > 1 || ot_tensor_to_i64(at, &v, 1, &n) != OT_OK)
-        return ot_op_error(c, OT_ERR_SHAPE, "axis must be a scalar int32/int64 tensor");
-    if (v < -x->rank || v >= x->rank)
-        return ot_op_error(c, OT_ERR_SHAPE, "axis %lld is out of range for an input of rank %d", (long long)v, x->rank);
-    *axis = (int)(v < 0 ? v + x->rank : v);
-    return OT_OK;
-}
-
 static ot_status cumprod_infer(ot_kctx *c) {
-    static const ot_dtype types[] = {OT_FLOAT, OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16, OT_INT32,
-                                     OT_INT64, OT_UINT32, OT_UINT64,  OT_UNDEFINED};
-    static const ot_dtype axis_types[] = {OT_INT32, OT_INT64, OT_UNDEFINED};
-    OT_TRY(ot_check_dtype(c, 0, types));
-    OT_TRY(ot_check_dtype(c, 1, axis_types));
+    OT_TRY(ot_cumulative_infer(c)); /* CumSum's: same inputs and checks */
     const ot_tensor *x = c->in[0];
-    if (x->rank == 0) return ot_op_error(c, OT_ERR_SHAPE, "input must have rank >= 1");
-    if (c->in[1]->data) { /* the shape does not depend on the axis: check it now only when known */
-        int axis;
-        OT_TRY(ot_misc_cumprod_axis(c, x, c->in[1], &axis));
-    }
-    ot_set_out(c, 0, x->dtype, x->rank, x->dims);
     if (ot_misc_is_half(x->dtype)) ot_workspace_request((size_t)ot_tensor_numel(x) * sizeof(float) + 64);
     return OT_OK;
 }
@@ -59,7 +40,7 @@ static ot_status cumprod_infer(ot_kctx *c) {
 static ot_status cumprod_cpu(ot_kctx *c) {
     const ot_cumprod_attrs *a = c->attrs;
     int axis;
-    OT_TRY(ot_misc_cumprod_axis(c, c->in[0], c->in[1], &axis));
+    OT_TRY(ot_cumulative_axis(c, c->in[0], c->in[1], &axis));
     return ot_cpu_cumprod(c->in[0], axis, a->exclusive, a->reverse, c->out[0]);
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "misc_ops.h"
+#include "reduce_ops.h"
 #include "src/runtime/workspace.h"
 
 ot_status ot_misc_zero_grad_rule(ot_grad_ctx *g) {
@@ -165,7 +166,7 @@ ot_status ot_cumprod_grad_infer(ot_kctx *c) {
 ot_status ot_cumprod_grad_cpu(ot_kctx *c) {
     const ot_cumprod_attrs *a = c->attrs;
     int axis;
-    OT_TRY(ot_misc_cumprod_axis(c, c->in[1], c->in[2], &axis));
+    OT_TRY(ot_cumulative_axis(c, c->in[1], c->in[2], &axis));
     return ot_cpu_cumprod_grad(c->in[0], c->in[1], axis, a->exclusive, a->reverse, c->out[0]);
 }
 

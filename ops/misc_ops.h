@@ -29,8 +29,6 @@ typedef struct {
     int64_t axes[OT_MAX_RANK];
 } ot_ccpad_attrs;
 
-/* CumProd's axis input: a one-element int32/int64 tensor, normalised. */
-ot_status ot_misc_cumprod_axis(const ot_kctx *c, const ot_tensor *x, const ot_tensor *axis_t, int *axis);
 /* Shared infer of the float ops that map x to an output of x's shape
    (Swish, LRN): float16/bfloat16/float/double. */
 ot_status ot_misc_check_float(const ot_kctx *c, int i);

@@ -220,9 +220,7 @@ static ot_status cumsum_parse(const ot_node *n, int64_t opset, void *attrs) {
     return OT_OK;
 }
 
-/* The axis input: a scalar (or one-element) int32/int64 tensor. */
-static ot_status cumsum_axis(const ot_kctx *c, int *axis) {
-    const ot_tensor *x = c->in[0], *at = c->in[1];
+ot_status ot_cumulative_axis(const ot_kctx *c, const ot_tensor *x, const ot_tensor *at, int *axis) {
     int64_t v, n;
     if (ot_tensor_numel(at) != 1 || at->rank > 1 || ot_tensor_to_i64(at, &v, 1, &n) != OT_OK)
         return ot_op_error(c, OT_ERR_SHAPE, "axis must be a scalar int32/int64 tensor");
@@ -233,7 +231,7 @@ static ot_status cumsum_axis(const ot_kctx *c, int *axis) {
     return OT_OK;
 }
 
-static ot_status cumsum_infer(ot_kctx *c) {
+ot_status ot_cumulative_infer(ot_kctx *c) {
     static const ot_dtype types[] = {OT_FLOAT, OT_DOUBLE, OT_FLOAT16, OT_BFLOAT16, OT_INT32,
                                      OT_INT64, OT_UINT32, OT_UINT64,  OT_UNDEFINED};
     static const ot_dtype axis_types[] = {OT_INT32, OT_INT64, OT_UNDEFINED};
@@ -244,7 +242,7 @@ static ot_status cumsum_infer(ot_kctx *c) {
     /* The shape does not depend on the axis: check it now only if known. */
     if (c->in[1]->data) {
         int axis;
-        OT_TRY(cumsum_axis(c, &axis));
+        OT_TRY(ot_cumulative_axis(c, c->in[0], c->in[1], &axis));
     }
     ot_set_out(c, 0, x->dtype, x->rank, x->dims);
     return OT_OK;
@@ -254,7 +252,7 @@ static ot_status cumsum_cpu(ot_kctx *c) {
     const ot_cumsum_attrs *a = c->attrs;
     const ot_tensor *x = c->in[0];
     int axis;
-    OT_TRY(cumsum_axis(c, &axis));
+    OT_TRY(ot_cumulative_axis(c, c->in[0], c->in[1], &axis));
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < axis; i++) outer *= x->dims[i];
     for (int i = axis + 1; i < x->rank; i++) inner *= x->dims[i];
@@ -293,7 +291,7 @@ const ot_op_def ot_ops_reduce[] = {
     ARG_ROW("ArgMin"),
     {.name = "CumSum", .domain = "", .min_opset = 11, .max_opset = 23, .min_inputs = 2, .max_inputs = 2,
      .min_outputs = 1, .max_outputs = 1, .attr_names = "exclusive,reverse", .attrs_size = sizeof(ot_cumsum_attrs),
-     .parse = cumsum_parse, .infer = cumsum_infer, .cpu = cumsum_cpu, .traits = OT_TRAIT_INPLACE,
+     .parse = cumsum_parse, .infer = ot_cumulative_infer, .cpu = cumsum_cpu, .traits = OT_TRAIT_INPLACE,
      .dtypes = NUM_TYPES, .grad = ot_cumsum_grad_rule},
     {.name = "ReduceGrad", .domain = OT_DOMAIN_TRAIN, .min_opset = 1, .max_opset = 1, .min_inputs = 1,
      .max_inputs = 4, .min_outputs = 1, .max_outputs = 1,

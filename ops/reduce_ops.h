@@ -20,6 +20,12 @@ typedef struct ot_cumsum_attrs {
     bool exclusive, reverse;
 } ot_cumsum_attrs;
 
+/* CumSum and CumProd: the axis input of x, a scalar (or one-element)
+   int32/int64 tensor, resolved to [0, rank). */
+ot_status ot_cumulative_axis(const ot_kctx *c, const ot_tensor *x, const ot_tensor *axis_t, int *axis);
+/* Their infer: types, rank >= 1, the axis when known; Y is X's shape. */
+ot_status ot_cumulative_infer(ot_kctx *c);
+
 /* The reduce op of a Reduce* op name ("ReduceSum"...); false if unknown. */
 bool ot_reduce_op_of(const char *op_type, ot_reduce_op *op);
 
