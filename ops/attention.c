@@ -34,6 +34,17 @@ static ot_status flag_attr(const ot_node *n, const char *name, bool *out) {
 }
 
 /* The attributes Attention and AttentionGrad share (pad_mask: the caller). */
+/* softmax_precision (Attention, FlexAttention): 0 (the inputs' type) or a float type. */
+ot_status ot_attention_parse_precision(const ot_node *n, int64_t *precision) {
+    OT_TRY(ot_attr_get_int(n, "softmax_precision", 0, precision));
+    int64_t p = *precision;
+    if (p != 0 && p != OT_FLOAT && p != OT_DOUBLE && p != OT_FLOAT16 && p != OT_BFLOAT16)
+        return ot_node_error(n, OT_ERR_UNSUPPORTED,
+                             "softmax_precision %lld is not a floating-point type (float, double, float16, bfloat16)",
+                             (long long)p);
+    return OT_OK;
+}
+
 ot_status ot_attention_parse_common(const ot_node *n, ot_attn_attrs *a) {
     memset(a, 0, sizeof *a);
     OT_TRY(flag_attr(n, "is_causal", &a->is_causal));
@@ -53,13 +64,7 @@ ot_status ot_attention_parse_common(const ot_node *n, ot_attn_attrs *a) {
     if (!(a->softcap >= 0) || isinf(a->softcap))
         return ot_node_error(n, OT_ERR_PARSE, "softcap must be a finite value >= 0 (0: none), got %g",
                              (double)a->softcap);
-    OT_TRY(ot_attr_get_int(n, "softmax_precision", 0, &a->softmax_precision));
-    int64_t p = a->softmax_precision;
-    if (p != 0 && p != OT_FLOAT && p != OT_DOUBLE && p != OT_FLOAT16 && p != OT_BFLOAT16)
-        return ot_node_error(n, OT_ERR_UNSUPPORTED,
-                             "softmax_precision %lld is not a floating-point type (float, double, float16, bfloat16)",
-                             (long long)p);
-    return OT_OK;
+    return ot_attention_parse_precision(n, &a->softmax_precision);
 }
 
 static ot_status attention_parse(const ot_node *n, int64_t opset, void *attrs) {

@@ -253,18 +253,15 @@ static ot_status flex_check_graph(const ot_node *n, const char *name, const ot_g
     return OT_OK;
 }
 
+ot_status ot_attention_parse_precision(const ot_node *n, int64_t *precision); /* ops/attention.c */
+
 static ot_status flex_parse(const ot_node *n, int64_t opset, void *attrs) {
     (void)opset;
     ot_flex_attrs *a = attrs;
     memset(a, 0, sizeof *a);
     a->has_scale = ot_node_attr(n, "scale") != NULL;
     OT_TRY(ot_attr_get_float(n, "scale", 1.0f, &a->scale));
-    OT_TRY(ot_attr_get_int(n, "softmax_precision", 0, &a->softmax_precision));
-    int64_t p = a->softmax_precision;
-    if (p != 0 && p != OT_FLOAT && p != OT_DOUBLE && p != OT_FLOAT16 && p != OT_BFLOAT16)
-        return ot_node_error(n, OT_ERR_UNSUPPORTED,
-                             "softmax_precision %lld is not a floating-point type (float, double, float16, bfloat16)",
-                             (long long)p);
+    OT_TRY(ot_attention_parse_precision(n, &a->softmax_precision));
     OT_TRY(flex_check_graph(n, "score_mod", &a->score_mod));
     OT_TRY(flex_check_graph(n, "prob_mod", &a->prob_mod));
     return OT_OK;
